@@ -1,0 +1,20 @@
+from django.contrib.auth.backends import ModelBackend
+
+from .models import User
+
+
+class UsernameOrEmailBackend(ModelBackend):
+    """Log in with a username or an email address, in any case."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        login = username if username is not None else kwargs.get(User.USERNAME_FIELD)
+        if login is None or password is None:
+            return None
+        user = User.objects.get_by_login(login)
+        if user is None:
+            # Hash anyway so an unknown login takes as long as a wrong password.
+            User().set_password(password)
+            return None
+        if user.check_password(password) and self.user_can_authenticate(user):
+            return user
+        return None

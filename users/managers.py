@@ -1,0 +1,97 @@
+"""Every read query on users: the seed's repository as a QuerySet and its manager."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.auth.models import UserManager as AuthUserManager
+from django.db import models
+from django.db.models import Q, Value
+from django.db.models.functions import Lower
+
+if TYPE_CHECKING:
+    from .models import User
+
+# Trigrams need three characters; shorter terms match as a prefix instead,
+# which the same indexes still serve.
+MIN_SUBSTRING_TERM = 3
+SEARCH_FIELDS = ("full_name", "email", "username")
+
+
+class UserQuerySet(models.QuerySet):
+    def active(self) -> UserQuerySet:
+        return self.filter(is_active=True)
+
+    def inactive(self) -> UserQuerySet:
+        return self.filter(is_active=False)
+
+    def staff(self) -> UserQuerySet:
+        return self.filter(is_staff=True)
+
+    def superusers(self) -> UserQuerySet:
+        return self.filter(is_superuser=True)
+
+    def with_email(self, email: str) -> UserQuerySet:
+        # LOWER(email) = LOWER(%s) is what the case-insensitive unique index
+        # covers; email__iexact (UPPER) would scan the table.
+        return self.alias(email_ci=Lower("email")).filter(
+            email_ci=Lower(Value(email.strip()))
+        )
+
+    def with_username(self, username: str) -> UserQuerySet:
+        return self.alias(username_ci=Lower("username")).filter(
+            username_ci=Lower(Value(username.strip()))
+        )
+
+    def search(self, term: str) -> UserQuerySet:
+        """Match term in full name, email or username, ignoring case."""
+        term = " ".join(term.split())
+        if not term:
+            return self
+        lookup = "icontains" if len(term) >= MIN_SUBSTRING_TERM else "istartswith"
+        match = Q()
+        for field in SEARCH_FIELDS:
+            match |= Q(**{f"{field}__{lookup}": term})
+        return self.filter(match)
+
+    def get_or_none(self, **filters: Any) -> User | None:
+        return self.filter(**filters).first()
+
+    def get_by_email(self, email: str) -> User | None:
+        return self.with_email(email).first()
+
+    def get_by_username(self, username: str) -> User | None:
+        return self.with_username(username).first()
+
+    def get_by_login(self, login: str) -> User | None:
+        """Find the user a login name means: a username first, else an email."""
+        return self.get_by_username(login) or self.get_by_email(login)
+
+    def listing(self, *, skip: int = 0, limit: int = 100, **filters: Any) -> list[User]:
+        if skip < 0 or limit < 0:
+            raise ValueError("skip and limit must not be negative")
+        return list(self.filter(**filters)[skip : skip + limit])
+
+    def duplicated_fields(self, user: User) -> list[str]:
+        """Name the identity fields another user already holds, ignoring case."""
+        others = self.exclude(pk=user.pk) if user.pk else self
+        fields = []
+        if others.with_email(user.email).exists():
+            fields.append("email")
+        if others.with_username(user.username).exists():
+            fields.append("username")
+        return fields
+
+
+class UserManager(AuthUserManager.from_queryset(UserQuerySet)):
+    def get_by_natural_key(self, username: str) -> User:
+        return self.get_queryset().with_username(username).get()
+
+    def _create_user(self, username, email, password, **extra_fields):
+        # createsuperuser and create_user take the same validated write path
+        # as every other entry point.
+        from .services import user_create
+
+        return user_create(
+            username=username, email=email or "", password=password, **extra_fields
+        )

@@ -1,0 +1,133 @@
+import unicodedata
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import PermissionsMixin
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
+from django.db import models
+from django.db.models.functions import Lower, Upper
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .managers import UserManager
+
+# Violation code -> field: a case-insensitive duplicate is reported beside its
+# field, not at the top of the form (Django only does that for plain fields).
+DUPLICATE_CODES = {"duplicate_email": "email", "duplicate_username": "username"}
+DUPLICATE_MESSAGES = {
+    "email": _("A user with that email already exists."),
+    "username": _("A user with that username already exists."),
+}
+SEARCH_FIELDS = ("email", "username", "full_name")
+SORT_FIELDS = ("created_at", "full_name", "email", "username")
+
+
+def _trigram_index(field: str) -> GinIndex:
+    # icontains compiles to UPPER(col::text) LIKE UPPER(%s) on PostgreSQL, so the
+    # trigram index must be on Upper(col) for the planner to use it.
+    return GinIndex(
+        OpClass(Upper(field), name="gin_trgm_ops"), name=f"users_user_{field}_trgm"
+    )
+
+
+def _sort_index(field: str) -> models.Index:
+    # id breaks ties so that ordering (and keyset pagination) is total.
+    return models.Index(fields=[field, "id"], name=f"users_user_{field}_id_idx")
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    username_validator = UnicodeUsernameValidator()
+
+    email = models.EmailField(
+        _("email address"),
+        max_length=254,
+        validators=[ProhibitNullCharactersValidator()],
+    )
+    username = models.CharField(
+        _("username"),
+        max_length=150,
+        help_text=_("150 characters or fewer. Letters, digits and @/./+/-/_ only."),
+        validators=[username_validator, ProhibitNullCharactersValidator()],
+    )
+    full_name = models.CharField(
+        _("full name"),
+        max_length=255,
+        blank=True,
+        validators=[ProhibitNullCharactersValidator()],
+    )
+    is_active = models.BooleanField(
+        _("active"),
+        default=True,
+        help_text=_("Unselect this instead of deleting the account."),
+    )
+    is_staff = models.BooleanField(
+        _("staff status"),
+        default=False,
+        help_text=_("Designates whether the user can log into the staff pages."),
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "username"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["email"]
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                name="users_user_email_ci_unique",
+                violation_error_code="duplicate_email",
+                violation_error_message=DUPLICATE_MESSAGES["email"],
+            ),
+            models.UniqueConstraint(
+                Lower("username"),
+                name="users_user_username_ci_unique",
+                violation_error_code="duplicate_username",
+                violation_error_message=DUPLICATE_MESSAGES["username"],
+            ),
+        ]
+        indexes = [_sort_index(field) for field in SORT_FIELDS] + [
+            _trigram_index(field) for field in SEARCH_FIELDS
+        ]
+
+    def __str__(self) -> str:
+        return self.username
+
+    def normalize(self) -> None:
+        """Normalise identity fields the way every entry point should see them."""
+        self.email = self.__class__.objects.normalize_email((self.email or "").strip())
+        self.username = unicodedata.normalize("NFKC", (self.username or "").strip())
+        self.full_name = " ".join((self.full_name or "").split())
+
+    def clean_fields(self, exclude=None) -> None:
+        self.normalize()
+        super().clean_fields(exclude)
+
+    def validate_constraints(self, exclude=None) -> None:
+        try:
+            super().validate_constraints(exclude)
+        except ValidationError as error:
+            raise ValidationError(_duplicates_on_fields(error.error_dict)) from None
+
+    def get_full_name(self) -> str:
+        return self.full_name or self.username
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else self.username
+
+
+def _duplicates_on_fields(error_dict: dict) -> dict:
+    moved: dict = {}
+    for key, errors in error_dict.items():
+        for error in errors:
+            field = DUPLICATE_CODES.get(error.code, key) if key == NON_FIELD_ERRORS else key
+            moved.setdefault(field, []).append(error)
+    return moved
