@@ -67,7 +67,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=False,
         help_text=_("Designates whether the user can log into the staff pages."),
     )
-    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    created_at = models.DateTimeField(
+        _("created"), default=timezone.now, editable=False
+    )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     objects = UserManager()
@@ -128,6 +130,8 @@ def _duplicates_on_fields(error_dict: dict) -> dict:
     moved: dict = {}
     for key, errors in error_dict.items():
         for error in errors:
-            field = DUPLICATE_CODES.get(error.code, key) if key == NON_FIELD_ERRORS else key
+            field = (
+                DUPLICATE_CODES.get(error.code, key) if key == NON_FIELD_ERRORS else key
+            )
             moved.setdefault(field, []).append(error)
     return moved

@@ -1,5 +1,7 @@
 """Every write to users goes through here: admin, HTML views and commands alike."""
 
+from collections.abc import Iterable
+from itertools import batched
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -24,8 +26,10 @@ def _save(user: User) -> None:
         if not fields:
             raise
         raise ValidationError(
-            {field: ValidationError(DUPLICATE_MESSAGES[field], code="unique")
-             for field in fields}
+            {
+                field: ValidationError(DUPLICATE_MESSAGES[field], code="unique")
+                for field in fields
+            }
         ) from error
 
 
@@ -95,3 +99,17 @@ def user_set_password(*, user: User, password: str | None) -> User:
 @transaction.atomic
 def user_delete(*, user: User) -> None:
     user.delete()
+
+
+def users_bulk_create(users: Iterable[User], *, batch_size: int = 5000) -> int:
+    """Insert pre-validated users in batches, skipping ones that already exist.
+
+    For loaders that generate or have already validated their rows (seeding,
+    imports); returns how many rows were offered.
+    """
+    offered = 0
+    for batch in batched(users, batch_size):
+        with transaction.atomic():
+            User.objects.bulk_create(batch, ignore_conflicts=True)
+        offered += len(batch)
+    return offered

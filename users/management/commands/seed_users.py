@@ -1,0 +1,90 @@
+import random
+import secrets
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+from django.contrib.auth.hashers import make_password
+from django.core.management.base import BaseCommand, CommandError
+
+from users import services
+from users.models import User
+
+FIRST_NAMES = (
+    "Ada Alan Alice Amara Ana Arjun Ben Bianca Carlos Chen Chloe Dana David Elena "
+    "Emma Farah Felix Grace Hana Hugo Ines Ivan Jack Jana Jonas Kai Kenji Lara Leo "
+    "Lina Luca Maya Mia Nadia Noah Nora Olga Omar Paul Priya Rosa Sam Sara Sofia "
+    "Tariq Tom Uma Vera Yusuf Zoe"
+).split()
+# 25 x 10 = 250 surnames, each on ~0.4% of users: a realistic "common surname".
+SURNAME_STEMS = (
+    "Ander Bar Car Dal Eck Fair Gold Hart Ing Jor Kel Lind Mar Nor Ol Pem Quin "
+    "Ros Sal Thorn Ul Van Wes Yar Zel"
+).split()
+SURNAME_ENDINGS = "son ley ford man ton wood well berg ridge field".split()
+SURNAMES = [stem + ending for stem in SURNAME_STEMS for ending in SURNAME_ENDINGS]
+EPOCH = datetime(2023, 1, 1, tzinfo=UTC)
+SPAN_SECONDS = 3 * 365 * 24 * 3600
+
+
+def demo_users(count: int, seed: int) -> Iterator[User]:
+    """Yield the same users for the same count and seed, on any machine."""
+    rng = random.Random(seed)
+    unusable_password = make_password(None)
+    for number in range(1, count + 1):
+        first, last = rng.choice(FIRST_NAMES), rng.choice(SURNAMES)
+        handle = f"{first}.{last}{number}".lower()
+        yield User(
+            username=handle,
+            email=f"{handle}@example.com",
+            full_name=f"{first} {last}",
+            password=unusable_password,
+            is_active=rng.random() < 0.9,
+            is_staff=rng.random() < 0.01,
+            created_at=EPOCH + timedelta(seconds=rng.randrange(SPAN_SECONDS)),
+        )
+
+
+class Command(BaseCommand):
+    help = "Create N deterministic demo users; rerunning with the same seed adds none."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--count", type=int, default=200, help="users to create")
+        parser.add_argument("--seed", type=int, default=1, help="random seed")
+        parser.add_argument(
+            "--demo-superuser",
+            action="store_true",
+            help="also create (or reset) the superuser 'admin' and print its login",
+        )
+
+    def handle(self, *args, count: int, seed: int, demo_superuser: bool, **options):
+        if count < 0:
+            raise CommandError("--count must be zero or more")
+        before = User.objects.count()
+        services.users_bulk_create(demo_users(count, seed))
+        created = User.objects.count() - before
+        self.stdout.write(
+            f"Seeded {created} new users ({count} requested, seed {seed})."
+        )
+        if demo_superuser:
+            self._demo_superuser()
+
+    def _demo_superuser(self) -> None:
+        password = secrets.token_urlsafe(12)
+        admin = User.objects.get_by_username("admin")
+        if admin is None:
+            services.user_create(
+                username="admin",
+                email="admin@example.com",
+                full_name="Demo Admin",
+                password=password,
+                is_staff=True,
+                is_superuser=True,
+            )
+        else:
+            services.user_set_password(user=admin, password=password)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo superuser: username admin, password {password}\n"
+                "Log in at http://127.0.0.1:8000/admin/"
+            )
+        )
