@@ -1,16 +1,26 @@
 """Settings for noogh: every knob comes from the environment (or an optional .env)."""
 
 import sys
+import zoneinfo
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-SUPPORTED_DATABASE_ENGINES = {
-    "django.db.backends.postgresql",
-    "django.db.backends.sqlite3",
+# Schemes django-environ maps onto the two databases noogh supports.
+DATABASE_SCHEMES = {"postgres", "postgresql", "pgsql", "sqlite"}
+BOOLEAN_WORDS = {
+    "true": True,
+    "1": True,
+    "yes": True,
+    "on": True,
+    "false": False,
+    "0": False,
+    "no": False,
+    "off": False,
 }
 
 
@@ -19,29 +29,43 @@ def _stop(message: str) -> None:
     sys.exit(f"noogh: configuration error: {message}")
 
 
+def _boolean(name: str, default: bool) -> bool:
+    raw = env.str(name, default=str(default)).strip().lower()
+    if raw not in BOOLEAN_WORDS:
+        _stop(f"{name} must be true or false (got {raw!r})")
+    return BOOLEAN_WORDS[raw]
+
+
+def _database(url: str) -> dict:
+    scheme = urlsplit(url).scheme
+    if scheme not in DATABASE_SCHEMES:
+        _stop(
+            "DATABASE_URL must start with postgres:// or sqlite:/// "
+            f"(got {scheme + '://' if scheme else 'no scheme'})"
+        )
+    return env.db_url_config(url)
+
+
 env = environ.Env()
 if (BASE_DIR / ".env").is_file():
     env.read_env(BASE_DIR / ".env")
 
 try:
-    DEBUG = env.bool("DEBUG", default=False)
+    DEBUG = _boolean("DEBUG", default=False)
     SECRET_KEY = env.str("SECRET_KEY", default="")
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
     CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
     TIME_ZONE = env.str("TIME_ZONE", default="UTC")
     DATABASES = {
-        "default": env.db_url(
-            "DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+        "default": _database(
+            env.str("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
         )
     }
 except (ImproperlyConfigured, ValueError) as error:
     _stop(str(error))
 
-if DATABASES["default"]["ENGINE"] not in SUPPORTED_DATABASE_ENGINES:
-    _stop(
-        "DATABASE_URL must start with postgres:// or sqlite:// "
-        f"(got engine {DATABASES['default']['ENGINE']!r})"
-    )
+if TIME_ZONE not in zoneinfo.available_timezones():
+    _stop(f"TIME_ZONE {TIME_ZONE!r} is not a known time zone (e.g. UTC, Europe/Paris)")
 if not SECRET_KEY:
     if not DEBUG:
         _stop("SECRET_KEY must be set when DEBUG is off")

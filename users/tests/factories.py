@@ -1,0 +1,30 @@
+import factory
+from factory.django import DjangoModelFactory
+
+from users.models import User
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.Sequence(lambda n: f"user{n}@example.com")
+    full_name = factory.Sequence(lambda n: f"Test User{n}")
+    password = factory.django.Password(PASSWORD)
+
+
+class StaffFactory(UserFactory):
+    username = factory.Sequence(lambda n: f"staff{n}")
+    email = factory.Sequence(lambda n: f"staff{n}@example.com")
+    is_staff = True
+
+
+class SuperuserFactory(UserFactory):
+    username = factory.Sequence(lambda n: f"root{n}")
+    email = factory.Sequence(lambda n: f"root{n}@example.com")
+    is_staff = True
+    is_superuser = True

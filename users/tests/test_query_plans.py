@@ -1,0 +1,42 @@
+"""On PostgreSQL with 10k users, the hot lookups use indexes, not a table scan."""
+
+import pytest
+from django.db import connection
+
+from users import services
+from users.management.commands.seed_users import demo_users
+from users.models import User
+
+from .markers import postgres_only
+
+pytestmark = [pytest.mark.django_db, postgres_only]
+
+
+@pytest.fixture(scope="module")
+def ten_thousand_users(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        services.users_bulk_create(demo_users(10_000, seed=11))
+        with connection.cursor() as cursor:
+            # As after any bulk load: fresh GIN statistics, or the planner
+            # guesses and prefers a scan of the (small) table.
+            cursor.execute("VACUUM ANALYZE users_user")
+        yield
+        User.objects.all().delete()
+
+
+QUERIES = {
+    "search common surname": lambda: User.objects.search("Anderson"),
+    "search rare term": lambda: User.objects.search("zelridge123"),
+    "search two characters": lambda: User.objects.search("zo"),
+    "exact email": lambda: User.objects.with_email("Ada.Anderson1@EXAMPLE.com"),
+    "exact username": lambda: User.objects.with_username("ADA.ANDERSON1"),
+    "first page newest": lambda: User.objects.all()[:25],
+    "first page by name": lambda: User.objects.order_by("full_name", "id")[:25],
+}
+
+
+@pytest.mark.parametrize("name", QUERIES)
+def test_hot_queries_use_an_index(ten_thousand_users, name):
+    text = QUERIES[name]().explain()
+    assert "Seq Scan on users_user" not in text, text
+    assert "Index" in text, text

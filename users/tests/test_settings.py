@@ -1,0 +1,45 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_check(**env_overrides: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DEBUG")}
+    env |= env_overrides
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"DATABASE_URL": "mongodb://localhost/x", "DEBUG": "true"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "not a url at all", "DEBUG": "true"}, "DATABASE_URL"),
+        ({"SECRET_KEY": "", "DEBUG": "false"}, "SECRET_KEY must be set"),
+        ({"DEBUG": "perhaps"}, "DEBUG must be true or false"),
+        ({"DEBUG": "true", "TIME_ZONE": "Mars/Olympus"}, "TIME_ZONE"),
+    ],
+)
+def test_broken_environment_stops_with_one_clear_line(overrides, message):
+    result = run_check(**overrides)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("noogh: configuration error:")
+    assert message in lines[0]
+
+
+def test_good_environment_passes_the_system_check():
+    result = run_check(SECRET_KEY="x" * 50, DEBUG="false")
+    assert result.returncode == 0, result.stderr
