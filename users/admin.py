@@ -1,5 +1,233 @@
-from django.contrib import admin
+"""The Django admin for users: auth's UserAdmin, writing through users.services."""
 
+from functools import cached_property
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as AuthUserAdmin
+from django.contrib.auth.forms import (
+    AdminPasswordChangeForm,
+    AdminUserCreationForm,
+    UserChangeForm,
+)
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+
+from . import permissions, services
 from .models import User
+from .pagination import COUNT_CAP
 
-admin.site.register(User)
+GRANT_FIELDS = ("groups", "user_permissions")
+
+
+class EstimatedCountPaginator(Paginator):
+    """Uses the planner's estimate for the unfiltered table instead of COUNT(*)."""
+
+    @cached_property
+    def count(self) -> int:
+        if not self.object_list.query.where:
+            estimate = User.objects.estimated_count()
+            if estimate is not None and estimate > COUNT_CAP:
+                return estimate
+        return super().count
+
+
+class ServiceCheckedFormMixin:
+    """Reports what users.permissions would refuse as a form error, not a 403."""
+
+    actor: User | None = None
+
+    def clean(self):
+        cleaned = super().clean()
+        editable = services.EDITABLE_FIELDS | set(GRANT_FIELDS)
+        changes = {
+            name: cleaned[name]
+            for name in self.changed_data
+            if name in editable and name in cleaned
+        }
+        try:
+            if self.instance.pk is None:
+                permissions.check_create(self.actor, changes)
+            else:
+                permissions.check_change(
+                    self.actor,
+                    self.instance,
+                    {k: v for k, v in changes.items() if k not in GRANT_FIELDS},
+                )
+                permissions.check_grant(
+                    self.actor, self.instance, set(changes) & set(GRANT_FIELDS)
+                )
+        except PermissionDenied as error:
+            raise ValidationError(str(error)) from error
+        return cleaned
+
+
+class UserChangeAdminForm(ServiceCheckedFormMixin, UserChangeForm):
+    class Meta(UserChangeForm.Meta):
+        model = User
+        fields = "__all__"
+
+
+class UserCreationAdminForm(ServiceCheckedFormMixin, AdminUserCreationForm):
+    class Meta(AdminUserCreationForm.Meta):
+        model = User
+        fields = ("username", "email", "full_name")
+
+
+class PasswordChangeAdminForm(AdminPasswordChangeForm):
+    def save(self, commit=True):
+        password = None
+        if self.cleaned_data["set_usable_password"]:
+            password = self.cleaned_data["password1"]
+        # UserAdmin.user_change_password already refused actors without change
+        # permission on this user (has_change_permission below).
+        return services.user_set_password(user=self.user, password=password)
+
+
+@admin.register(User)
+class UserAdmin(AuthUserAdmin):
+    form = UserChangeAdminForm
+    add_form = UserCreationAdminForm
+    change_password_form = PasswordChangeAdminForm
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    list_display = (
+        "email",
+        "username",
+        "full_name",
+        "is_active",
+        "is_staff",
+        "is_superuser",
+        "created_at",
+    )
+    list_filter = ("is_active", "is_staff", "is_superuser", "created_at")
+    search_fields = ("email", "username", "full_name")
+    search_help_text = (
+        "Name, email or username. 3+ characters match anywhere; "
+        "1–2 characters match the start of a field."
+    )
+    ordering = ("-created_at", "-id")
+    readonly_fields = ("created_at", "updated_at", "last_login")
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        ("Personal info", {"fields": ("full_name", "email")}),
+        (
+            "Permissions",
+            {
+                "fields": (
+                    "is_active",
+                    "is_staff",
+                    "is_superuser",
+                    "groups",
+                    "user_permissions",
+                )
+            },
+        ),
+        ("Important dates", {"fields": ("last_login", "created_at", "updated_at")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": (
+                    "username",
+                    "email",
+                    "full_name",
+                    "usable_password",
+                    "password1",
+                    "password2",
+                ),
+            },
+        ),
+    )
+    actions = ["activate_selected", "deactivate_selected"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.actor = request.user  # a fresh class per request: safe to set
+        return form
+
+    def get_readonly_fields(self, request, obj=None):
+        hidden = permissions.superuser_only_fields(request.user)
+        return (*self.readonly_fields, *sorted(hidden))
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and _allowed(
+            permissions.check_edit, request.user, obj
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and _allowed(
+            permissions.check_delete, request.user, obj
+        )
+
+    def get_search_results(self, request, queryset, search_term):
+        # The same index-backed search as the staff pages; no duplicates.
+        return queryset.search(search_term), False
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            password = None
+            if form.cleaned_data.get("set_usable_password"):
+                password = form.cleaned_data.get("password1")
+            services.user_create(actor=request.user, user=obj, password=password)
+            return
+        changes = {
+            name: form.cleaned_data[name]
+            for name in form.changed_data
+            if name in services.EDITABLE_FIELDS
+        }
+        if changes:
+            services.user_update(actor=request.user, user=obj, **changes)
+
+    def save_related(self, request, form, formsets, change):
+        granted = {
+            name: form.cleaned_data[name]
+            for name in GRANT_FIELDS
+            if name in form.changed_data
+        }
+        if granted:
+            services.user_set_groups_and_permissions(
+                actor=request.user, user=form.instance, **granted
+            )
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def delete_model(self, request, obj):
+        services.user_delete(actor=request.user, user=obj)
+
+    @transaction.atomic
+    def delete_queryset(self, request, queryset):
+        # All or nothing: one refused user leaves every selected user in place.
+        for user in queryset:
+            services.user_delete(actor=request.user, user=user)
+
+    @admin.action(description="Activate selected users", permissions=["change"])
+    def activate_selected(self, request, queryset):
+        self._set_active(request, queryset, active=True)
+
+    @admin.action(description="Deactivate selected users", permissions=["change"])
+    def deactivate_selected(self, request, queryset):
+        self._set_active(request, queryset, active=False)
+
+    def _set_active(self, request, queryset, *, active: bool) -> None:
+        try:
+            changed = services.users_set_active(
+                actor=request.user, users=queryset, active=active
+            )
+        except PermissionDenied as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return
+        verb = "Activated" if active else "Deactivated"
+        self.message_user(request, f"{verb} {changed} user(s).", messages.SUCCESS)
+
+
+def _allowed(check, actor, target) -> bool:
+    if target is None:
+        return True
+    try:
+        check(actor, target)
+    except PermissionDenied:
+        return False
+    return True

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import UserManager as AuthUserManager
-from django.db import models
+from django.db import connection, models, transaction
 from django.db.models import Q, Value
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.db.models.functions import Lower
 
 if TYPE_CHECKING:
@@ -54,6 +55,24 @@ class UserQuerySet(models.QuerySet):
             match |= Q(**{f"{field}__{lookup}": term})
         return self.filter(match)
 
+    def sorted_by(self, ordering: str) -> UserQuerySet:
+        """Order by one column ("-email" descends) with id as the tie-breaker."""
+        descending = "-" if ordering.startswith("-") else ""
+        return self.order_by(ordering, f"{descending}id")
+
+    def beyond(self, ordering: str, key: tuple[Any, int]) -> UserQuerySet:
+        """Rows that come after `key` (a (value, id) pair) in this ordering.
+
+        A row comparison the (column, id) index serves at any depth, unlike OFFSET.
+        """
+        field = ordering.removeprefix("-")
+        after = TupleLessThan if ordering.startswith("-") else TupleGreaterThan
+        return self.filter(after(Tuple(field, "id"), key))
+
+    def count_up_to(self, cap: int) -> int:
+        """Count, but stop after cap + 1 rows: 'more than cap' is all a page needs."""
+        return self[: cap + 1].count()
+
     def get_or_none(self, **filters: Any) -> User | None:
         return self.filter(**filters).first()
 
@@ -72,6 +91,21 @@ class UserQuerySet(models.QuerySet):
             raise ValueError("skip and limit must not be negative")
         return list(self.filter(**filters)[skip : skip + limit])
 
+    def superusers_or_self(self, actor: User | None) -> UserQuerySet:
+        """The rows the guard rails care about: superusers and the actor's own."""
+        match = Q(is_superuser=True)
+        if actor is not None:
+            match |= Q(pk=actor.pk)
+        return self.filter(match)
+
+    def lock_active_superuser_ids(self) -> list[int]:
+        """The active superusers' ids; inside a transaction their rows are locked
+        (in id order, so concurrent callers cannot deadlock)."""
+        superusers = self.active().superusers().order_by("pk")
+        if transaction.get_connection(self.db).in_atomic_block:
+            superusers = superusers.select_for_update()
+        return list(superusers.values_list("pk", flat=True))
+
     def duplicated_fields(self, user: User) -> list[str]:
         """Name the identity fields another user already holds, ignoring case."""
         others = self.exclude(pk=user.pk) if user.pk else self
@@ -84,6 +118,23 @@ class UserQuerySet(models.QuerySet):
 
 
 class UserManager(AuthUserManager.from_queryset(UserQuerySet)):
+    def estimated_count(self) -> int | None:
+        """The planner's row estimate for the whole table (PostgreSQL), else None.
+
+        COUNT(*) reads every row (~100 ms at 1M); pg_class.reltuples is kept
+        fresh by autovacuum and costs nothing.
+        """
+        if connection.vendor != "postgresql":
+            return None
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
+                [self.model._meta.db_table],
+            )
+            row = cursor.fetchone()
+        # -1 until the table is first analysed.
+        return row[0] if row and row[0] >= 0 else None
+
     def get_by_natural_key(self, username: str) -> User:
         return self.get_queryset().with_username(username).get()
 

@@ -8,6 +8,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db import models
 from django.db.models.functions import Lower, Upper
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -118,6 +119,9 @@ class User(AbstractBaseUser, PermissionsMixin):
             super().validate_constraints(exclude)
         except ValidationError as error:
             raise ValidationError(_duplicates_on_fields(error.error_dict)) from None
+
+    def get_absolute_url(self) -> str:
+        return reverse("users:detail", kwargs={"pk": self.pk})
 
     def get_full_name(self) -> str:
         return self.full_name or self.username

@@ -1,4 +1,8 @@
-"""Every write to users goes through here: admin, HTML views and commands alike."""
+"""Every write to users goes through here: admin, HTML views and commands alike.
+
+`actor` is the staff member acting (None: the system, e.g. an operator's
+command); the rules in users.permissions are checked inside each transaction.
+"""
 
 from collections.abc import Iterable
 from itertools import batched
@@ -6,7 +10,10 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
 
+from . import permissions
 from .models import DUPLICATE_MESSAGES, User
 
 EDITABLE_FIELDS = frozenset(
@@ -33,25 +40,34 @@ def _save(user: User) -> None:
         ) from error
 
 
+def _locked(user: User) -> User:
+    """The stored row, locked: rules are checked against it, not a form's copy."""
+    return User.objects.select_for_update().get(pk=user.pk)
+
+
 @transaction.atomic
 def user_create(
     *,
-    username: str,
-    email: str,
+    actor: User | None = None,
     password: str | None = None,
-    full_name: str = "",
-    is_active: bool = True,
-    is_staff: bool = False,
-    is_superuser: bool = False,
+    user: User | None = None,
+    **fields: Any,
 ) -> User:
-    """Create a user; without a password the account cannot log in until one is set."""
-    user = User(
-        username=username,
-        email=email,
-        full_name=full_name,
-        is_active=is_active,
-        is_staff=is_staff,
-        is_superuser=is_superuser,
+    """Create a user; without a password the account cannot log in until one is set.
+
+    `user` may be an unsaved instance a ModelForm built (the admin's add form);
+    `fields` are set on it first.
+    """
+    unknown = set(fields) - EDITABLE_FIELDS
+    if unknown:
+        raise TypeError(
+            f"user_create() got unknown fields {', '.join(sorted(unknown))}"
+        )
+    user = user or User()
+    for field, value in fields.items():
+        setattr(user, field, value)
+    permissions.check_create(
+        actor, {name: getattr(user, name) for name in EDITABLE_FIELDS}
     )
     user.set_password(password)
     _save(user)
@@ -59,45 +75,83 @@ def user_create(
 
 
 @transaction.atomic
-def user_update(*, user: User, **changes: Any) -> User:
+def user_update(*, actor: User | None = None, user: User, **changes: Any) -> User:
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
         raise TypeError(f"user_update() cannot change {', '.join(sorted(unknown))}")
+    stored = _locked(user)
+    permissions.check_change(actor, stored, changes)
     for field, value in changes.items():
-        setattr(user, field, value)
-    _save(user)
-    return user
+        setattr(stored, field, value)
+    _save(stored)
+    return stored
 
 
-def _set_active(user: User, active: bool) -> User:
-    if user.is_active != active:
-        user.is_active = active
-        user.save(update_fields=["is_active", "updated_at"])
+@transaction.atomic
+def user_set_groups_and_permissions(
+    *, actor: User | None = None, user: User, groups=None, user_permissions=None
+) -> None:
+    """Replace a user's groups and/or direct permissions (superusers only)."""
+    given = {"groups": groups, "user_permissions": user_permissions}
+    given = {name: value for name, value in given.items() if value is not None}
+    permissions.check_grant(actor, _locked(user), given)
+    for name, value in given.items():
+        getattr(user, name).set(value)
+
+
+def _set_active(actor: User | None, user: User, active: bool) -> User:
+    stored = _locked(user)
+    if stored.is_active != active:
+        if not active:
+            permissions.check_deactivate(actor, stored)
+        else:
+            permissions.check_change(actor, stored, {"is_active": True})
+        stored.is_active = active
+        stored.save(update_fields=["is_active", "updated_at"])
+    user.is_active, user.updated_at = stored.is_active, stored.updated_at
     return user
 
 
 @transaction.atomic
-def user_activate(*, user: User) -> User:
+def user_activate(*, actor: User | None = None, user: User) -> User:
     """Let the user log in again; activating an active user changes nothing."""
-    return _set_active(user, True)
+    return _set_active(actor, user, True)
 
 
 @transaction.atomic
-def user_deactivate(*, user: User) -> User:
+def user_deactivate(*, actor: User | None = None, user: User) -> User:
     """Stop the user logging in, keeping the account; idempotent."""
-    return _set_active(user, False)
+    return _set_active(actor, user, False)
 
 
 @transaction.atomic
-def user_set_password(*, user: User, password: str | None) -> User:
+def users_set_active(
+    *, actor: User | None = None, users: QuerySet, active: bool
+) -> int:
+    """(De)activate a queryset of users in one UPDATE; return how many changed."""
+    changing = users.exclude(is_active=active).select_for_update()
+    if active:
+        for target in changing.superusers():
+            permissions.check_change(actor, target, {"is_active": True})
+    else:
+        permissions.check_deactivate_many(actor, changing.superusers_or_self(actor))
+    return changing.update(is_active=active, updated_at=timezone.now())
+
+
+@transaction.atomic
+def user_set_password(
+    *, actor: User | None = None, user: User, password: str | None
+) -> User:
     """Set a new password, or make it unusable when password is None."""
+    permissions.check_set_password(actor, _locked(user))
     user.set_password(password)
     user.save(update_fields=["password", "updated_at"])
     return user
 
 
 @transaction.atomic
-def user_delete(*, user: User) -> None:
+def user_delete(*, actor: User | None = None, user: User) -> None:
+    permissions.check_delete(actor, _locked(user))
     user.delete()
 
 

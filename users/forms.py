@@ -1,0 +1,87 @@
+"""Forms for the staff pages; the writes themselves happen in users.services."""
+
+from django import forms
+from django.contrib.auth import password_validation
+
+from . import permissions
+from .models import User
+
+PER_PAGE_CHOICES = [(25, "25"), (50, "50"), (100, "100")]
+DEFAULT_PER_PAGE = 25
+
+
+class PageForm(forms.Form):
+    """The list's pagination parameters; invalid ones get a 400 page."""
+
+    per_page = forms.TypedChoiceField(
+        label="Per page",
+        choices=PER_PAGE_CHOICES,
+        coerce=int,
+        required=False,
+        empty_value=DEFAULT_PER_PAGE,
+    )
+    page = forms.CharField(required=False, max_length=300, widget=forms.HiddenInput)
+
+
+class UserForm(forms.ModelForm):
+    """Fields a staff member edits; superuser-only fields vanish for the others."""
+
+    class Meta:
+        model = User
+        fields = [
+            "username",
+            "email",
+            "full_name",
+            "is_active",
+            "is_staff",
+            "is_superuser",
+        ]
+
+    def __init__(self, *args, actor: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in permissions.superuser_only_fields(actor) & set(self.fields):
+            del self.fields[name]
+        self.fields["email"].required = True
+
+    def changes(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.changed_data}
+
+
+class UserCreateForm(UserForm):
+    password1 = forms.CharField(
+        label="Password",
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="Leave both empty to create an account that cannot log in yet.",
+    )
+    password2 = forms.CharField(
+        label="Password confirmation",
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean_password2(self):
+        password1 = self.cleaned_data.get("password1")
+        password2 = self.cleaned_data.get("password2")
+        if password1 != password2:
+            raise forms.ValidationError("The two passwords do not match.")
+        return password2
+
+    def _post_clean(self):
+        super()._post_clean()
+        password = self.cleaned_data.get("password2")
+        if password:
+            try:
+                password_validation.validate_password(password, self.instance)
+            except forms.ValidationError as error:
+                self.add_error("password2", error)
+
+    def fields_for_service(self) -> dict:
+        data = {
+            name: self.cleaned_data[name]
+            for name in UserForm.Meta.fields
+            if name in self.cleaned_data
+        }
+        return data | {"password": self.cleaned_data.get("password1") or None}

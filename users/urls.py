@@ -1,0 +1,24 @@
+from django.urls import path
+
+from . import views
+
+app_name = "users"
+
+urlpatterns = [
+    path("", views.UserListView.as_view(), name="list"),
+    path("new/", views.UserCreateView.as_view(), name="create"),
+    path("export.csv", views.UserExportView.as_view(), name="export"),
+    path("<int:pk>/", views.UserDetailView.as_view(), name="detail"),
+    path("<int:pk>/edit/", views.UserUpdateView.as_view(), name="edit"),
+    path("<int:pk>/delete/", views.UserDeleteView.as_view(), name="delete"),
+    path(
+        "<int:pk>/activate/",
+        views.UserSetActiveView.as_view(active=True),
+        name="activate",
+    ),
+    path(
+        "<int:pk>/deactivate/",
+        views.UserSetActiveView.as_view(active=False),
+        name="deactivate",
+    ),
+]
