@@ -28,3 +28,16 @@ class SuperuserFactory(UserFactory):
     email = factory.Sequence(lambda n: f"root{n}@example.com")
     is_staff = True
     is_superuser = True
+
+
+def staff_with(*codenames: str) -> "User":
+    """A staff member holding exactly these users.* permissions."""
+    from django.contrib.auth.models import Permission
+
+    staff = StaffFactory()
+    staff.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="users", codename__in=codenames
+        )
+    )
+    return staff
