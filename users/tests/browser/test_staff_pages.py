@@ -1,0 +1,142 @@
+"""Staff work through a real browser: every step a person takes, end to end."""
+
+import csv
+import io
+
+import pytest
+from playwright.sync_api import expect
+
+from users.models import User
+from users.tests.factories import PASSWORD, SuperuserFactory, UserFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def staff_page(page):
+    root = SuperuserFactory(username="root")
+    page.goto("/users/")
+    assert "/accounts/login/" in page.url
+    page.get_by_label("Username or email").fill("ROOT")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Users")).to_be_visible()
+    page.root = root
+    return page
+
+
+def table_usernames(page) -> list[str]:
+    return page.locator("table.users tbody th").all_inner_texts()
+
+
+def test_login_redirects_to_the_list(page):
+    SuperuserFactory(username="root", email="root@example.com")
+    page.goto("/users/")
+    assert "/accounts/login/" in page.url
+    page.get_by_label("Username or email").fill("Root@Example.com")
+    page.get_by_label("Password").fill("wrong")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("alert")).to_contain_text("Please enter a correct")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_title("Users · noogh")
+
+
+def test_search_filter_sort_and_page(staff_page, screenshot):
+    page = staff_page
+    UserFactory.create_batch(30, full_name="Grace Hopper")
+    UserFactory(username="ada", full_name="Ada Lovelace", is_active=False)
+    page.reload()
+    screenshot(page, "user-list")
+    page.emulate_media(color_scheme="dark")
+    screenshot(page, "user-list-dark")
+    page.emulate_media(color_scheme="light")
+
+    page.get_by_label("Search", exact=True).fill("lovelace")
+    page.get_by_role("button", name="Search").click()
+    assert table_usernames(page) == ["ada"]
+    expect(page.get_by_label("Search", exact=True)).to_have_value("lovelace")
+
+    page.get_by_role("link", name="Reset").click()
+    page.get_by_label("Active").select_option("false")
+    page.get_by_role("button", name="Search").click()
+    assert table_usernames(page) == ["ada"]
+
+    page.goto("/users/?q=hopper")
+    page.get_by_role("link", name="Username").click()
+    first_page = table_usernames(page)
+    assert first_page == sorted(first_page) and len(first_page) == 25
+    page.get_by_role("link", name="Next ›").click()
+    second_page = table_usernames(page)
+    assert len(second_page) == 5 and second_page[0] > first_page[-1]
+    assert "q=hopper" in page.url
+    page.get_by_role("link", name="‹ Previous").click()
+    assert table_usernames(page) == first_page
+
+
+def test_create_with_a_form_error_then_edit(staff_page, screenshot):
+    page = staff_page
+    page.get_by_role("link", name="New user").click()
+    page.get_by_label("Username").fill("grace")
+    page.get_by_label("Email address").fill("not-an-email")
+    page.get_by_label("Full name").fill("Grace Hopper")
+    page.get_by_role("button", name="Create user").click()
+    expect(page.locator("#id_email_error")).to_contain_text("Enter a valid email")
+    expect(page.get_by_label("Full name")).to_have_value("Grace Hopper")
+
+    page.get_by_label("Email address").fill("grace@navy.mil")
+    page.get_by_role("button", name="Create user").click()
+    expect(page.get_by_text("Created user grace.")).to_be_visible()
+
+    page.get_by_role("link", name="Edit").click()
+    page.get_by_label("Full name").fill("Rear Admiral Grace Hopper")
+    screenshot(page, "user-edit")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_text("Saved changes to grace.")).to_be_visible()
+    assert (
+        User.objects.get_by_username("grace").full_name == "Rear Admiral Grace Hopper"
+    )
+
+
+def test_deactivate_activate_and_delete(staff_page):
+    page = staff_page
+    target = UserFactory(username="temp")
+    page.goto(f"/users/{target.pk}/")
+    page.get_by_role("button", name="Deactivate").click()
+    expect(page.get_by_text("temp is now inactive.")).to_be_visible()
+    assert not User.objects.get(pk=target.pk).is_active
+    page.get_by_role("button", name="Activate").click()
+    expect(page.get_by_text("temp is now active.")).to_be_visible()
+    page.get_by_role("link", name="Delete").click()
+    expect(page.get_by_role("heading", name="Delete temp?")).to_be_visible()
+    page.get_by_role("button", name="Yes, delete this user").click()
+    expect(page.get_by_text("Deleted user temp.")).to_be_visible()
+    assert not User.objects.filter(pk=target.pk).exists()
+
+
+def test_export_downloads_the_filtered_list(staff_page):
+    page = staff_page
+    UserFactory(username="ada", full_name="Ada Lovelace")
+    UserFactory(username="alan", full_name="Alan Turing")
+    page.goto("/users/?q=lovelace")
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Export CSV").click()
+    download = download_info.value
+    with open(download.path(), encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(io.StringIO(handle.read())))
+    assert [row["username"] for row in rows] == ["ada"]
+
+
+def test_admin_changelist_search_and_bulk_action(staff_page):
+    page = staff_page
+    UserFactory(username="ada", full_name="Ada Lovelace")
+    UserFactory(username="alan", full_name="Alan Turing")
+    page.goto("/admin/users/user/")
+    page.locator("#searchbar").fill("turing")
+    page.get_by_role("button", name="Search").click()
+    expect(page.locator("#result_list tbody tr")).to_have_count(1)
+    page.locator("#result_list tbody input.action-select").check()
+    page.locator("select[name=action]").select_option("deactivate_selected")
+    page.get_by_role("button", name="Run").click()
+    expect(page.get_by_text("Deactivated 1 user(s).")).to_be_visible()
+    assert not User.objects.get_by_username("alan").is_active
