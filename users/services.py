@@ -5,7 +5,6 @@ command); the rules in users.permissions are checked inside each transaction.
 """
 
 from collections.abc import Iterable
-from itertools import batched
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -13,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from . import permissions
+from . import bulk, permissions
 from .models import DUPLICATE_MESSAGES, User
 
 EDITABLE_FIELDS = frozenset(
@@ -155,15 +154,36 @@ def user_delete(*, actor: User | None = None, user: User) -> None:
     user.delete()
 
 
-def users_bulk_create(users: Iterable[User], *, batch_size: int = 5000) -> int:
-    """Insert pre-validated users in batches, skipping ones that already exist.
+@transaction.atomic
+def users_import(
+    rows: Iterable[tuple], *, on_conflict: str = "skip", dry_run: bool = False
+) -> bulk.MergeResult:
+    """Load validated rows (shaped like bulk.STAGED_COLUMNS) in one transaction.
 
-    For loaders that generate or have already validated their rows (seeding,
-    imports); returns how many rows were offered.
+    Rows repeating an earlier row's email or username (ignoring case) are
+    rejected; rows clashing with stored users are skipped, update them, or -
+    with on_conflict="fail" - abort the whole load (ImportConflict).
     """
-    offered = 0
-    for batch in batched(users, batch_size):
-        with transaction.atomic():
-            User.objects.bulk_create(batch, ignore_conflicts=True)
-        offered += len(batch)
-    return offered
+    if on_conflict not in bulk.CONFLICT_MODES:
+        raise ValueError(f"on_conflict must be one of {', '.join(bulk.CONFLICT_MODES)}")
+    with bulk.Staging() as staging:
+        staging.add(rows)
+        rejected = staging.reject_duplicates_within()
+        conflicts = staging.reject_conflicts_with_existing(on_conflict)
+        if conflicts and on_conflict == "fail":
+            raise ImportConflict(conflicts)
+        result = staging.merge(on_conflict)
+    result.rejected = sorted(rejected + conflicts, key=lambda r: r.line)
+    if dry_run:
+        transaction.set_rollback(True)
+    else:
+        transaction.on_commit(bulk.analyze_users)
+    return result
+
+
+class ImportConflict(Exception):
+    """on_conflict="fail" met rows that clash with stored users; nothing was written."""
+
+    def __init__(self, conflicts: list[bulk.Rejection]):
+        super().__init__(f"{len(conflicts)} row(s) clash with existing users")
+        self.conflicts = conflicts

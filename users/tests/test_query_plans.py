@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.django_db, postgres_only]
 @pytest.fixture(scope="module")
 def ten_thousand_users(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
-        services.users_bulk_create(demo_users(10_000, seed=11))
+        services.users_import(demo_users(10_000, seed=11))
         with connection.cursor() as cursor:
             # As after any bulk load: fresh GIN statistics, or the planner
             # guesses and prefers a scan of the (small) table.
