@@ -227,6 +227,8 @@ def _indexes_built_after(incoming: int):
         if cursor.fetchone()[0] >= incoming:
             yield
             return
+        # DDL cannot run while deferred foreign-key checks are pending.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(SECONDARY_INDEXES_SQL)
         indexes = cursor.fetchall()
         for name, _ in indexes:
