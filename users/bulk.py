@@ -9,7 +9,7 @@ over the staging table, so memory stays flat however many rows come in.
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import batched
 
 from django.db import connection
@@ -37,6 +37,13 @@ WHERE pg_index.indrelid = 'users_user'::regclass
   AND NOT pg_index.indisunique AND NOT pg_index.indisprimary
 """
 
+STAGING_TABLES = ("users_staging", "users_rejected")
+REJECTED_DDL = """
+CREATE TEMPORARY TABLE users_rejected (
+    line integer NOT NULL, field varchar(20) NOT NULL,
+    value text NOT NULL, message text NOT NULL
+)
+"""
 STAGING_DDL = """
 CREATE TEMPORARY TABLE users_staging (
     line integer NOT NULL,
@@ -65,7 +72,7 @@ class MergeResult:
     inserted: int = 0
     updated: int = 0
     skipped: int = 0
-    rejected: list[Rejection] = field(default_factory=list)
+    rejected: int = 0
 
 
 class Staging:
@@ -77,15 +84,18 @@ class Staging:
 
     def __enter__(self) -> "Staging":
         with connection.cursor() as cursor:
-            cursor.execute("DROP TABLE IF EXISTS users_staging")
+            for table in STAGING_TABLES:
+                cursor.execute(f"DROP TABLE IF EXISTS {table}")
             cursor.execute(STAGING_DDL)
+            cursor.execute(REJECTED_DDL)
         return self
 
     def __exit__(self, *exc_info) -> None:
         if connection.needs_rollback or connection.connection is None:
             return
         with connection.cursor() as cursor:
-            cursor.execute("DROP TABLE IF EXISTS users_staging")
+            for table in STAGING_TABLES:
+                cursor.execute(f"DROP TABLE {table}")
 
     def add(self, rows: Iterable[tuple]) -> int:
         """Stage rows shaped like STAGED_COLUMNS; return how many were staged."""
@@ -115,34 +125,25 @@ class Staging:
                 cursor.executemany(sql, batch)
                 self.staged += len(batch)
 
-    def reject_duplicates_within(self) -> list[Rejection]:
+    def reject_duplicates_within(self) -> int:
         """Drop every later row repeating an earlier row's email or username."""
-        rejected = []
+        rejected = 0
         for column in ("username", "email"):
-            rejected += list(self._duplicates_within(column))
-        return rejected
-
-    def _duplicates_within(self, column: str) -> Iterator[Rejection]:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""
-                DELETE FROM users_staging WHERE line IN (
+            rejected += self._reject(
+                f"""line IN (
                     SELECT line FROM (
                         SELECT line, MIN(line) OVER (
                             PARTITION BY LOWER({column})
                         ) AS first_line
                         FROM users_staging
                     ) AS ranked WHERE line <> first_line
-                ) RETURNING line, {column}
-                """
+                )""",
+                column,
+                f"Repeats the {column} of an earlier line (ignoring case).",
             )
-            duplicates = sorted(cursor.fetchall())
-        for line, value in duplicates:
-            yield Rejection(
-                line, column, value, f"Repeats the {column} of an earlier line."
-            )
+        return rejected
 
-    def reject_conflicts_with_existing(self, on_conflict: str) -> list[Rejection]:
+    def reject_conflicts_with_existing(self, on_conflict: str) -> int:
         """Drop rows that clash with stored users in a way the mode can't merge.
 
         skip: nothing is rejected (clashing rows are skipped at the merge).
@@ -150,25 +151,46 @@ class Staging:
         fail: any row clashing with a stored user.
         """
         if on_conflict == "skip":
-            return []
+            return 0
         if on_conflict == "update":
-            where = """EXISTS (SELECT 1 FROM users_user u
-                        WHERE LOWER(u.email) = LOWER(s.email)
-                        AND LOWER(u.username) <> LOWER(s.username))"""
-            message = "This email belongs to another existing user."
-            column = "email"
-        else:
-            where = """EXISTS (SELECT 1 FROM users_user u
-                        WHERE LOWER(u.email) = LOWER(s.email)
-                        OR LOWER(u.username) = LOWER(s.username))"""
-            message = "A user with this username or email already exists."
-            column = "username"
+            return self._reject(
+                """EXISTS (SELECT 1 FROM users_user AS u
+                   WHERE LOWER(u.email) = LOWER(users_staging.email)
+                   AND LOWER(u.username) <> LOWER(users_staging.username))""",
+                "email",
+                "This email belongs to another existing user.",
+            )
+        return self._reject(
+            """EXISTS (SELECT 1 FROM users_user AS u
+               WHERE LOWER(u.email) = LOWER(users_staging.email)
+               OR LOWER(u.username) = LOWER(users_staging.username))""",
+            "username",
+            "A user with this username or email already exists.",
+        )
+
+    def _reject(self, where: str, column: str, message: str) -> int:
+        """Move the rows matching where into users_rejected; return how many."""
         with connection.cursor() as cursor:
             cursor.execute(
-                f"DELETE FROM users_staging AS s WHERE {where} RETURNING line, {column}"
+                f"INSERT INTO users_rejected (line, field, value, message) "
+                f"SELECT line, %s, {column}, %s FROM users_staging WHERE {where}",
+                [column, message],
             )
-            rows = sorted(cursor.fetchall())
-        return [Rejection(line, column, value, message) for line, value in rows]
+            cursor.execute(
+                "DELETE FROM users_staging WHERE line IN "
+                "(SELECT line FROM users_rejected)"
+            )
+            return cursor.rowcount
+
+    def rejections(self) -> Iterator[Rejection]:
+        """Stream the rejected rows in line order (a server-side cursor on PG)."""
+        with connection.chunked_cursor() as cursor:
+            cursor.execute(
+                "SELECT line, field, value, message FROM users_rejected ORDER BY line"
+            )
+            while rows := cursor.fetchmany(2000):
+                for row in rows:
+                    yield Rejection(*row)
 
     def merge(self, on_conflict: str) -> MergeResult:
         """Write the staged rows into users_user; returns what happened."""

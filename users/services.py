@@ -4,7 +4,7 @@
 command); the rules in users.permissions are checked inside each transaction.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -156,13 +156,18 @@ def user_delete(*, actor: User | None = None, user: User) -> None:
 
 @transaction.atomic
 def users_import(
-    rows: Iterable[tuple], *, on_conflict: str = "skip", dry_run: bool = False
+    rows: Iterable[tuple],
+    *,
+    on_conflict: str = "skip",
+    dry_run: bool = False,
+    on_rejection: Callable[[bulk.Rejection], None] | None = None,
 ) -> bulk.MergeResult:
     """Load validated rows (shaped like bulk.STAGED_COLUMNS) in one transaction.
 
     Rows repeating an earlier row's email or username (ignoring case) are
     rejected; rows clashing with stored users are skipped, update them, or -
-    with on_conflict="fail" - abort the whole load (ImportConflict).
+    with on_conflict="fail" - abort the whole load (ImportConflict). Each
+    rejected row is passed to on_rejection, in line order.
     """
     if on_conflict not in bulk.CONFLICT_MODES:
         raise ValueError(f"on_conflict must be one of {', '.join(bulk.CONFLICT_MODES)}")
@@ -170,10 +175,12 @@ def users_import(
         staging.add(rows)
         rejected = staging.reject_duplicates_within()
         conflicts = staging.reject_conflicts_with_existing(on_conflict)
+        for rejection in staging.rejections() if on_rejection else ():
+            on_rejection(rejection)
         if conflicts and on_conflict == "fail":
             raise ImportConflict(conflicts)
         result = staging.merge(on_conflict)
-    result.rejected = sorted(rejected + conflicts, key=lambda r: r.line)
+    result.rejected = rejected + conflicts
     if dry_run:
         transaction.set_rollback(True)
     else:
@@ -184,6 +191,6 @@ def users_import(
 class ImportConflict(Exception):
     """on_conflict="fail" met rows that clash with stored users; nothing was written."""
 
-    def __init__(self, conflicts: list[bulk.Rejection]):
-        super().__init__(f"{len(conflicts)} row(s) clash with existing users")
-        self.conflicts = conflicts
+    def __init__(self, count: int):
+        super().__init__(f"{count} row(s) clash with existing users")
+        self.count = count

@@ -1,0 +1,187 @@
+"""Reading a users CSV: the header, each row checked by the model's field rules."""
+
+import csv
+import io
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, time
+from pathlib import Path
+
+from django.contrib.auth.hashers import make_password
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from .bulk import Rejection
+from .models import User
+
+REQUIRED_COLUMNS = ("username", "email", "full_name")
+OPTIONAL_COLUMNS = ("is_active", "is_superuser", "created_at")
+HEADER_HINT = "username,email,full_name[,is_active,is_superuser,created_at]"
+BOOLEANS = {
+    "true": True,
+    "1": True,
+    "yes": True,
+    "false": False,
+    "0": False,
+    "no": False,
+}
+
+
+class BadFile(Exception):
+    """The file as a whole cannot be imported; the message says why."""
+
+
+@dataclass
+class ReadProgress:
+    rows: int = 0
+    rejected: int = 0
+    bytes_read: int = 0
+
+
+def _normalise(column: str, raw: str) -> str:
+    if column == "username":
+        return unicodedata.normalize("NFKC", raw.strip())
+    if column == "email":
+        return User.objects.normalize_email(raw.strip())
+    return " ".join(raw.split())
+
+
+def _boolean(raw: str, default: bool) -> bool:
+    text = raw.strip().lower()
+    if not text:
+        return default
+    if text not in BOOLEANS:
+        raise ValidationError("Enter true or false.")
+    return BOOLEANS[text]
+
+
+def _created_at(raw: str, now: datetime) -> datetime:
+    text = raw.strip()
+    if not text:
+        return now
+    try:
+        moment = parse_datetime(text)
+        day = None if moment else parse_date(text)
+    except ValueError:
+        moment = day = None
+    if day is not None:
+        moment = datetime.combine(day, time.min)
+    if moment is None:
+        raise ValidationError("Enter an ISO 8601 date or date-time.")
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    if moment > now:
+        raise ValidationError("Cannot be in the future.")
+    return moment
+
+
+class UserCsvReader:
+    """Stream a users CSV as staged rows, reporting each bad row as it goes."""
+
+    def __init__(self, path: Path, on_rejection):
+        self.path = path
+        self.on_rejection = on_rejection
+        self.progress = ReadProgress()
+        self.now = timezone.now()
+        self.password = make_password(None)
+        self.fields = {name: User._meta.get_field(name) for name in REQUIRED_COLUMNS}
+
+    def rows(self) -> Iterator[tuple]:
+        try:
+            with open(self.path, "rb") as raw:
+                text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+                yield from self._rows(csv.reader(text), raw)
+        except FileNotFoundError as error:
+            raise BadFile(f"{self.path}: no such file") from error
+        except IsADirectoryError as error:
+            raise BadFile(f"{self.path} is a directory, not a CSV file") from error
+        except UnicodeDecodeError as error:
+            raise BadFile(
+                f"{self.path} is not UTF-8 text (byte 0x{error.object[error.start]:02x}"
+                f" after line {self.progress.rows + 1}); save it as UTF-8 and retry"
+            ) from error
+        except csv.Error as error:
+            raise BadFile(
+                f"{self.path}: CSV error near line {self._line}: {error}"
+            ) from error
+
+    def _rows(self, reader, raw) -> Iterator[tuple]:
+        self._line = 1
+        columns = self._header(reader)
+        self._line = reader.line_num + 1
+        for record in reader:
+            line, self._line = self._line, reader.line_num + 1
+            self.progress.bytes_read = raw.tell()
+            if not any(field.strip() for field in record):
+                continue
+            self.progress.rows += 1
+            row = self._row(line, columns, record)
+            if row is not None:
+                yield row
+
+    def _header(self, reader) -> list[str]:
+        header = next(reader, None)
+        if header is None:
+            raise BadFile(f"{self.path} is empty: expected the header {HEADER_HINT}")
+        columns = [name.strip().lower() for name in header]
+        unknown = [n for n in columns if n not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
+        missing = [n for n in REQUIRED_COLUMNS if n not in columns]
+        if missing and len(unknown) == len(columns):
+            raise BadFile(
+                f"{self.path} has no header line: the first line must be "
+                f"{HEADER_HINT} (it is {','.join(header)[:80]!r})"
+            )
+        if unknown:
+            raise BadFile(
+                f"unknown column(s) {', '.join(unknown)} in the header; "
+                f"allowed: {', '.join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)}"
+            )
+        if missing:
+            raise BadFile(f"the header lacks the column(s) {', '.join(missing)}")
+        if len(set(columns)) != len(columns):
+            raise BadFile("the header names a column twice")
+        return columns
+
+    def _reject(self, line: int, field: str, value: str, message: str) -> None:
+        self.progress.rejected += 1
+        self.on_rejection(Rejection(line, field, value, message))
+
+    def _row(self, line: int, columns: list[str], record: list[str]) -> tuple | None:
+        if len(record) != len(columns):
+            self._reject(
+                line,
+                "line",
+                ",".join(record)[:200],
+                f"Expected {len(columns)} fields, found {len(record)}.",
+            )
+            return None
+        values = dict(zip(columns, record, strict=True))
+        cleaned = {}
+        for column in columns:
+            raw = values[column]
+            try:
+                cleaned[column] = self._clean(column, raw)
+            except ValidationError as error:
+                self._reject(line, column, raw[:200], " ".join(error.messages))
+                return None
+        is_superuser = cleaned.get("is_superuser", False)
+        return (
+            line,
+            cleaned["username"],
+            cleaned["email"],
+            cleaned["full_name"],
+            cleaned.get("is_active", True),
+            is_superuser,  # a superuser needs staff status to reach the admin
+            is_superuser,
+            cleaned.get("created_at", self.now),
+            self.password,
+        )
+
+    def _clean(self, column: str, raw: str):
+        if column in self.fields:
+            return self.fields[column].clean(_normalise(column, raw), None)
+        if column == "created_at":
+            return _created_at(raw, self.now)
+        return _boolean(raw, default=column == "is_active")

@@ -1,0 +1,162 @@
+import csv
+import sys
+import time
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from users import services
+from users.bulk import CONFLICT_MODES, Rejection
+from users.export import cell
+from users.importing import HEADER_HINT, BadFile, UserCsvReader
+
+SHOWN_REJECTIONS = 20
+PLAIN_PROGRESS_EVERY = 100_000
+
+
+class Progress:
+    """A bar with rows/s and ETA on a terminal; plain lines in logs and CI."""
+
+    def __init__(self, reader: UserCsvReader, size: int, stream):
+        self.reader, self.stream, self.size = reader, stream, size
+        self.started = time.monotonic()
+        self.bar = None
+        if stream.isatty():
+            self.bar = tqdm(
+                total=size, unit="B", unit_scale=True, file=stream, desc="Reading"
+            )
+        self.next_line_at = PLAIN_PROGRESS_EVERY
+
+    def rows(self, rows):
+        for row in rows:
+            yield row
+            self._tick()
+
+    def _tick(self) -> None:
+        read = self.reader.progress
+        if self.bar is not None:
+            if read.rows % 5000 == 0:
+                self.bar.update(read.bytes_read - self.bar.n)
+                self.bar.set_postfix(
+                    rows=f"{read.rows:,}", rows_s=f"{self.rate():,.0f}"
+                )
+        elif read.rows >= self.next_line_at:
+            self.next_line_at += PLAIN_PROGRESS_EVERY
+            share = read.bytes_read / self.size if self.size else 1
+            eta = (time.monotonic() - self.started) * (1 - share) / max(share, 1e-9)
+            self.stream.write(
+                f"read {read.rows:,} rows ({share:.0%} of the file), "
+                f"{self.rate():,.0f} rows/s, about {eta:.0f} s to go\n"
+            )
+
+    def rate(self) -> float:
+        return self.reader.progress.rows / max(time.monotonic() - self.started, 1e-9)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.update(self.size - self.bar.n)
+            self.bar.close()
+
+
+class ErrorReport:
+    """Every rejected row goes to the errors CSV; the first few also to stderr."""
+
+    def __init__(self, path: Path, stderr):
+        self.path, self.stderr, self.count = path, stderr, 0
+        self.handle = open(path, "w", newline="", encoding="utf-8")  # noqa: SIM115
+        self.writer = csv.writer(self.handle)
+        self.writer.writerow(["line", "field", "value", "message"])
+
+    def __call__(self, rejection: Rejection) -> None:
+        self.count += 1
+        self.writer.writerow(
+            # cell() keeps a hostile value from running as a spreadsheet formula.
+            [rejection.line, rejection.field, cell(rejection.value), rejection.message]
+        )
+        if self.count <= SHOWN_REJECTIONS:
+            self.stderr.write(
+                f"line {rejection.line}: {rejection.field}: {rejection.message}"
+            )
+
+    def close(self) -> None:
+        self.handle.close()
+        if not self.count:
+            self.path.unlink()  # no clutter when every row was fine
+        elif self.count > SHOWN_REJECTIONS:
+            self.stderr.write(f"... and {self.count - SHOWN_REJECTIONS:,} more")
+
+
+class Command(BaseCommand):
+    help = (
+        f"Import users from a UTF-8 CSV file with the header {HEADER_HINT}. "
+        "Valid rows are loaded in one transaction; rejected rows are listed with "
+        "their line numbers and written to an errors CSV."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", type=Path)
+        parser.add_argument(
+            "--on-conflict",
+            choices=CONFLICT_MODES,
+            default="skip",
+            help="rows whose username or email exists already: skip them (default),"
+            " update the stored user (matched by username), or fail the import",
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="check everything, write nothing"
+        )
+        parser.add_argument(
+            "--errors",
+            type=Path,
+            help="where to write rejected rows (default: FILE.errors.csv)",
+        )
+
+    def handle(self, *args, file: Path, on_conflict: str, dry_run: bool, **options):
+        errors_path = options["errors"] or file.with_name(file.name + ".errors.csv")
+        report = ErrorReport(errors_path, self.stderr)
+        reader = UserCsvReader(file, on_rejection=report)
+        progress = Progress(reader, _size(file), sys.stderr)
+        started = time.monotonic()
+        try:
+            result = services.users_import(
+                progress.rows(reader.rows()),
+                on_conflict=on_conflict,
+                dry_run=dry_run,
+                on_rejection=report,
+            )
+        except BadFile as error:
+            raise CommandError(f"{error}. Nothing was imported.") from error
+        except services.ImportConflict as error:
+            raise CommandError(
+                f"{error} (--on-conflict fail); nothing was imported. "
+                f"The rows are listed in {errors_path}."
+            ) from error
+        finally:
+            progress.close()
+            report.close()
+        seconds = time.monotonic() - started
+        self._summary(reader, result, report, seconds, dry_run)
+
+    def _summary(self, reader, result, report, seconds, dry_run) -> None:
+        rows = reader.progress.rows
+        verb = "Would import" if dry_run else "Imported"
+        self.stdout.write(
+            f"{verb} {rows:,} rows in {seconds:.1f} s ({rows / max(seconds, 1e-9):,.0f}"
+            f" rows/s): {result.inserted:,} created, {result.updated:,} updated, "
+            f"{result.skipped:,} already there (skipped), {report.count:,} rejected."
+        )
+        if dry_run:
+            self.stdout.write("Dry run: nothing was written.")
+        if report.count:
+            raise CommandError(
+                f"{report.count:,} row(s) rejected; see {report.path}. "
+                + ("" if dry_run else "The other rows were imported.")
+            )
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
