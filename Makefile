@@ -7,7 +7,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3; do \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 \
 	&& { echo $$p; break; }; done)
 
-.PHONY: run test lint format install install-dev
+.PHONY: run test lint format install install-dev bench
 
 $(VENV)/.created:
 	@test -n "$(PYTHON)" || { echo "error: no Python >= 3.12 found (tried python3.13, python3.12, python3); install one and retry" >&2; exit 1; }
@@ -42,3 +42,8 @@ lint: $(VENV)/.dev
 format: $(VENV)/.dev
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+# noogh vs a stock Django admin at 1M and 10k users (needs DATABASE_URL=postgres://...).
+# BENCH_ARGS, e.g. "--users 200000 --repeat 20"; see bench/run.py --help.
+bench: $(VENV)/.dev
+	$(PY) bench/run.py $(BENCH_ARGS)

@@ -1,0 +1,148 @@
+"""Time noogh's pages, its admin and a stock admin on one database; print JSON.
+
+Run by bench/run.py with DJANGO_SETTINGS_MODULE=bench.settings and DATABASE_URL
+pointing at a PostgreSQL database it may fill.
+"""
+
+import argparse
+import io
+import json
+import statistics
+import time
+
+import django
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from users import services  # noqa: E402
+from users.admin import MAX_ADMIN_PAGES  # noqa: E402
+from users.models import User  # noqa: E402
+from users.pagination import make_token  # noqa: E402
+
+OURS, ADMIN, STOCK = "/users/", "/admin/users/user/", "/stock-admin/stock/stockuser/"
+COMMON_SURNAME = "anderson"  # one of 250 seeded surnames: ~0.4% of users
+
+
+def load(users: int) -> None:
+    if User.objects.exclude(username="bench-admin").count() != users:
+        with connection.cursor() as cursor:
+            cursor.execute("TRUNCATE users_user CASCADE")
+        call_command(
+            "seed_users", "--count", str(users), "--seed", "1", stdout=io.StringIO()
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE users_user")
+        cursor.execute("DROP TABLE IF EXISTS bench_stock_user")
+        cursor.execute(
+            "CREATE TABLE bench_stock_user AS SELECT id, email, username, full_name,"
+            " is_active, is_staff, is_superuser, created_at, updated_at FROM users_user"
+        )
+        cursor.execute("ALTER TABLE bench_stock_user ADD PRIMARY KEY (id)")
+        cursor.execute("VACUUM ANALYZE bench_stock_user")
+
+
+def bench_admin() -> User:
+    admin = User.objects.get_by_username("bench-admin")
+    return admin or services.user_create(
+        username="bench-admin",
+        email="bench-admin@example.org",
+        is_staff=True,
+        is_superuser=True,
+    )
+
+
+def scenarios(users: int) -> dict[str, dict[str, str]]:
+    """Scenario -> {target: url}; the same question asked of all three."""
+    sample = User.objects.sorted_by("id")[users // 2]
+    deep = User.objects.sorted_by("-created_at")[min(250_000, users - 1) - 1]
+    deep_token = make_token("after", "-created_at", deep)
+    deep_page = min(250_000, users) // 100  # admin pages hold 100 rows
+    admin_page = min(deep_page, MAX_ADMIN_PAGES)  # our admin's deepest page
+    rare = sample.username
+    return {
+        "list page 1": {"ours": OURS, "admin": ADMIN, "stock": STOCK},
+        "page ~250,000 rows deep": {
+            "ours": f"{OURS}?page={deep_token}",
+            "admin": f"{ADMIN}?p={admin_page}",
+            "stock": f"{STOCK}?p={deep_page}",
+        },
+        "search common surname": _search(COMMON_SURNAME),
+        "search rare term": _search(rare),
+        "search exact email": _search(sample.email),
+        "search 2 characters": _search("zo"),
+        "sort by created_at": {
+            "ours": f"{OURS}?ordering=created_at",
+            "admin": f"{ADMIN}?o=7",
+            "stock": f"{STOCK}?o=7",
+        },
+        "sort by full_name": {
+            "ours": f"{OURS}?ordering=full_name",
+            "admin": f"{ADMIN}?o=3",
+            "stock": f"{STOCK}?o=3",
+        },
+        "filter is_active=false": {
+            "ours": f"{OURS}?is_active=false",
+            "admin": f"{ADMIN}?is_active__exact=0",
+            "stock": f"{STOCK}?is_active__exact=0",
+        },
+        "detail page": {
+            "ours": f"{OURS}{sample.pk}/",
+            "admin": f"{ADMIN}{sample.pk}/change/",
+            "stock": f"{STOCK}{sample.pk}/change/",
+        },
+        "edit page": {"ours": f"{OURS}{sample.pk}/edit/"},
+    }
+
+
+def _search(term: str) -> dict[str, str]:
+    return {
+        "ours": f"{OURS}?q={term}",
+        "admin": f"{ADMIN}?q={term}",
+        "stock": f"{STOCK}?q={term}",
+    }
+
+
+def measure(client: Client, url: str, repeat: int) -> dict:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)  # also the warm-up
+    queries = len(captured)  # read now: the next request clears the log
+    assert response.status_code == 200, (url, response.status_code)
+    timings = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        client.get(url)
+        timings.append((time.perf_counter() - started) * 1000)
+    timings.sort()
+    return {
+        "p50": statistics.median(timings),
+        "p95": timings[min(len(timings) - 1, round(0.95 * (len(timings) - 1)))],
+        "queries": queries,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--users", type=int, required=True)
+    parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--only", nargs="*", help="scenario names to run")
+    args = parser.parse_args()
+    load(args.users)
+    client = Client()
+    client.force_login(bench_admin())
+    results = {}
+    for name, urls in scenarios(args.users).items():
+        if args.only and name not in args.only:
+            continue
+        results[name] = {
+            target: measure(client, url, args.repeat) for target, url in urls.items()
+        }
+    print(json.dumps({"users": User.objects.count(), "results": results}))
+
+
+if __name__ == "__main__":
+    main()

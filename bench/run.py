@@ -1,0 +1,212 @@
+"""`make bench`: noogh against a stock Django admin, at 1M and 10k users.
+
+Needs DATABASE_URL=postgres://... ; uses that database and two siblings
+(<name>_small, <name>_import), creating them when missing. Prints a table and
+writes bench/results/<date>.md.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+TARGETS = ("ours", "admin", "stock")
+GROWTH_ROWS = ("list page 1", "search common surname", "search rare term")
+
+
+def database_url(name: str) -> str:
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def environment(url: str) -> dict:
+    return os.environ | {
+        "DATABASE_URL": url,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "benchmark-only-secret"),
+        "PYTHONPATH": str(ROOT),
+        "PYTHONWARNINGS": "ignore",
+    }
+
+
+def ensure_database(url: str, fresh: bool = False) -> None:
+    import psycopg
+
+    name = urlsplit(url).path.lstrip("/")
+    admin_url = urlunsplit(urlsplit(url)._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        if fresh:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+        ).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    manage(url, "migrate", "--noinput", "-v0")
+
+
+def manage(url: str, *args: str) -> None:
+    subprocess.run(
+        [PYTHON, "manage.py", *args], cwd=ROOT, env=environment(url), check=True
+    )
+
+
+def measure(url: str, users: int, repeat: int) -> dict:
+    print(f"measuring {users:,} users ...", file=sys.stderr, flush=True)
+    output = subprocess.run(
+        [PYTHON, "bench/measure.py", "--users", str(users), "--repeat", str(repeat)],
+        cwd=ROOT,
+        env=environment(url),
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def time_import(url: str, rows: int, workdir: Path, prefix: str) -> dict:
+    """Run import_users on a generated CSV; wall time and the child's peak RSS."""
+    csv_path = workdir / f"{prefix}-{rows}.csv"
+    subprocess.run(
+        [
+            PYTHON,
+            "-c",
+            "import django; django.setup(); from bench.make_csv import "
+            f"write_csv; write_csv({str(csv_path)!r}, {rows}, prefix={prefix!r})",
+        ],
+        cwd=ROOT,
+        env=environment(url),
+        check=True,
+    )
+    print(f"importing {rows:,} rows ({prefix}) ...", file=sys.stderr, flush=True)
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [PYTHON, "manage.py", "import_users", str(csv_path)],
+        cwd=ROOT,
+        env=environment(url),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    output = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.monotonic() - started
+    if status != 0:
+        raise SystemExit(f"import_users failed: {output}")
+    return {
+        "rows": rows,
+        "seconds": seconds,
+        "rows_per_s": rows / seconds,
+        "peak_rss_mb": usage.ru_maxrss / 1024,
+        "summary": output.strip(),
+    }
+
+
+def remove_imported(url: str, prefix: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DELETE FROM users_user WHERE username LIKE %s", [f"{prefix}.%"])
+        conn.execute("VACUUM ANALYZE users_user")
+
+
+def cell(result: dict | None) -> str:
+    if not result:
+        return "–"
+    return f"{result['p50']:.1f} / {result['p95']:.1f} / {result['queries']}"
+
+
+def ratio(slow: dict | None, fast: dict | None) -> str:
+    return f"{slow['p50'] / fast['p50']:.1f}×" if slow and fast else "–"
+
+
+def report(big: dict, small: dict, imports: list[dict], args) -> str:
+    lines = [
+        f"# noogh benchmark, {datetime.date.today().isoformat()}",
+        "",
+        f"{big['users']:,} users (and {small['users']:,} for growth) in PostgreSQL, "
+        f"Django test client in-process, {args.repeat} timed requests after one "
+        "warm-up. Cells: p50 ms / p95 ms / queries. `stock` is a plain ModelAdmin "
+        "with the same search_fields and list_filter over a copy of the table with "
+        "no indexes but its primary key.",
+        "",
+        "| scenario | ours (HTML) | our admin | stock admin | stock ÷ ours |"
+        " stock ÷ our admin |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, row in big["results"].items():
+        ours, admin, stock = (row.get(t) for t in TARGETS)
+        lines.append(
+            f"| {name} | {cell(ours)} | {cell(admin)} | {cell(stock)} | "
+            f"{ratio(stock, ours)} | {ratio(stock, admin)} |"
+        )
+    lines += [
+        "",
+        f"Growth: p50 ms at {small['users']:,} and {big['users']:,} users.",
+        "",
+        "| scenario | target | small | big | big ÷ small |",
+        "|---|---|---|---|---|",
+    ]
+    for name in GROWTH_ROWS:
+        for target in TARGETS:
+            a, b = small["results"][name][target], big["results"][name][target]
+            lines.append(
+                f"| {name} | {target} | {a['p50']:.1f} | {b['p50']:.1f} | "
+                f"{b['p50'] / a['p50']:.2f} |"
+            )
+    lines += [
+        "",
+        "Import (`manage.py import_users`, end to end, indexes in place at the end):",
+        "",
+        "| case | rows | seconds | rows/s | peak RSS |",
+        "|---|---|---|---|---|",
+    ]
+    for run in imports:
+        lines.append(
+            f"| {run['case']} | {run['rows']:,} | {run['seconds']:.1f} | "
+            f"{run['rows_per_s']:,.0f} | {run['peak_rss_mb']:.0f} MB |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--users", type=int, default=1_000_000)
+    parser.add_argument("--small", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--import-rows", type=int, default=1_000_000)
+    args = parser.parse_args()
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        raise SystemExit("make bench needs DATABASE_URL=postgres://...")
+    base = urlsplit(os.environ["DATABASE_URL"]).path.lstrip("/")
+    big_url, small_url = database_url(base), database_url(f"{base}_small")
+    import_url = database_url(f"{base}_import")
+    for url in (big_url, small_url):
+        ensure_database(url)
+    big = measure(big_url, args.users, args.repeat)
+    small = measure(small_url, args.small, args.repeat)
+    imports = []
+    with tempfile.TemporaryDirectory() as workdir:
+        ensure_database(import_url, fresh=True)
+        first = time_import(import_url, args.import_rows, Path(workdir), "first")
+        imports.append(first | {"case": "first load into an empty table"})
+        extra = max(args.import_rows // 10, 1)
+        more = time_import(big_url, extra, Path(workdir), "more")
+        imports.append(more | {"case": f"into the {args.users:,}-user table"})
+        remove_imported(big_url, "more")
+    text = report(big, small, imports, args)
+    out = ROOT / "bench" / "results" / f"{datetime.date.today().isoformat()}.md"
+    out.write_text(text)
+    print(text)
+    print(f"written to {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
