@@ -90,7 +90,9 @@ class Staging:
             cursor.execute(REJECTED_DDL)
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, exc_type, *exc_info) -> None:
+        if exc_type is not None:
+            return  # the transaction rolls back, and the tables with it
         if connection.needs_rollback or connection.connection is None:
             return
         with connection.cursor() as cursor:

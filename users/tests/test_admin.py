@@ -149,3 +149,12 @@ def test_admin_delete_refuses_self(client):
     )
     assert response.status_code == 403
     assert User.objects.filter(pk=root.pk).exists()
+
+
+def test_admin_pages_stop_at_the_cap(superuser_client, monkeypatch):
+    monkeypatch.setattr("users.admin.MAX_ADMIN_PAGES", 1)
+    UserFactory.create_batch(120)
+    assert superuser_client.get(CHANGELIST).status_code == 200
+    response = superuser_client.get(CHANGELIST, {"p": 2})
+    assert response.status_code == 302
+    assert "e=1" in response["Location"]
