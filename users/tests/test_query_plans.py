@@ -30,9 +30,27 @@ QUERIES = {
     "search two characters": lambda: User.objects.search("zo"),
     "exact email": lambda: User.objects.with_email("Ada.Anderson1@EXAMPLE.com"),
     "exact username": lambda: User.objects.with_username("ADA.ANDERSON1"),
-    "first page newest": lambda: User.objects.all()[:25],
-    "first page by name": lambda: User.objects.order_by("full_name", "id")[:25],
+    "first page newest": lambda: User.objects.sorted_by("-created_at")[:26],
+    "capped count of a search": lambda: User.objects.search("anderson")[:10_001],
+    "search sorted by name": lambda: User.objects.search("zelridge").sorted_by(
+        "full_name"
+    )[:26],
+    "inactive newest first": lambda: User.objects.inactive().sorted_by("-created_at")[
+        :26
+    ],
 }
+for _ordering in ("created_at", "full_name", "email", "username"):
+    for _direction in ("", "-"):
+        _sort = _direction + _ordering
+        QUERIES[f"page 1 by {_sort}"] = lambda s=_sort: User.objects.sorted_by(s)[:26]
+        QUERIES[f"deep page by {_sort}"] = lambda s=_sort: deep_page(s)
+
+
+def deep_page(ordering: str):
+    """The query behind a Next link ~5,000 rows into the list."""
+    row = User.objects.sorted_by(ordering)[5_000]
+    key = (getattr(row, ordering.removeprefix("-")), row.pk)
+    return User.objects.sorted_by(ordering).beyond(ordering, key)[:26]
 
 
 @pytest.mark.parametrize("name", QUERIES)
