@@ -112,7 +112,8 @@ class UserAdmin(AuthUserAdmin):
     search_fields = ("email", "username", "full_name")
     search_help_text = (
         "Name, email or username. 3+ characters match anywhere; "
-        "1–2 characters match the start of a field."
+        "1–2 characters match the start of a field; a complete email address "
+        "finds exactly that account."
     )
     ordering = ("-created_at", "-id")
     readonly_fields = ("created_at", "updated_at", "last_login")

@@ -23,7 +23,8 @@ ORDERING_CHOICES = [
 YES_NO = [("true", "Yes"), ("false", "No")]
 SEARCH_HELP = (
     f"Name, email or username, ignoring case. {MIN_SUBSTRING_TERM} or more "
-    "characters match anywhere; 1–2 characters match the start of a field."
+    "characters match anywhere; 1–2 characters match the start of a field; "
+    "a complete email address finds exactly that account."
 )
 
 

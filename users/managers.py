@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import UserManager as AuthUserManager
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import connection, models, transaction
 from django.db.models import Q, Value
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
@@ -17,6 +19,14 @@ if TYPE_CHECKING:
 # which the same indexes still serve.
 MIN_SUBSTRING_TERM = 3
 SEARCH_FIELDS = ("full_name", "email", "username")
+
+
+def _is_email(term: str) -> bool:
+    try:
+        validate_email(term)
+    except ValidationError:
+        return False
+    return True
 
 
 class UserQuerySet(models.QuerySet):
@@ -45,10 +55,17 @@ class UserQuerySet(models.QuerySet):
         )
 
     def search(self, term: str) -> UserQuerySet:
-        """Match term in full name, email or username, ignoring case."""
+        """Match term in full name, email or username, ignoring case.
+
+        A complete email address finds that account exactly (through the
+        unique index): as a substring, its common trigrams ("com", "exa")
+        would make the trigram index read most of the table.
+        """
         term = " ".join(term.split())
         if not term:
             return self
+        if _is_email(term):
+            return self.with_email(term)
         lookup = "icontains" if len(term) >= MIN_SUBSTRING_TERM else "istartswith"
         match = Q()
         for field in SEARCH_FIELDS:
@@ -71,7 +88,9 @@ class UserQuerySet(models.QuerySet):
 
     def count_up_to(self, cap: int) -> int:
         """Count, but stop after cap + 1 rows: 'more than cap' is all a page needs."""
-        return self[: cap + 1].count()
+        # Without order_by() the LIMIT subquery keeps the list's ORDER BY and
+        # PostgreSQL walks a sort index through every non-matching row.
+        return self.order_by()[: cap + 1].count()
 
     def get_or_none(self, **filters: Any) -> User | None:
         return self.filter(**filters).first()

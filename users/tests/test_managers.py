@@ -89,3 +89,10 @@ def test_count_exists_and_get_or_none():
     assert User.objects.filter(pk=user.pk).exists()
     assert User.objects.get_or_none(pk=user.pk) == user
     assert User.objects.get_or_none(pk=user.pk + 1000) is None
+
+
+def test_a_complete_email_finds_exactly_that_account():
+    ada = UserFactory(email="Ada@example.com")
+    UserFactory(email="grand.ada@example.com")
+    assert list(User.objects.search("ada@EXAMPLE.com")) == [ada]
+    assert User.objects.search("ada@").count() == 2
