@@ -1,5 +1,6 @@
 import pytest
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 
 from users.models import User
 
@@ -37,7 +38,10 @@ def test_demo_superuser_login_is_printed(capsys, client):
     call_command("seed_users", "--count", "0", "--demo-superuser")
     out = capsys.readouterr().out
     password = out.split("password ")[1].split()[0]
-    assert client.login(username="admin", password=password)
+    response = client.post(
+        reverse("login"), {"username": "admin", "password": password}
+    )
+    assert response.status_code == 302
     call_command("seed_users", "--count", "0", "--demo-superuser")
     assert User.objects.superusers().count() == 1
 

@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib.messages import get_messages
+from django.test import Client
 from django.urls import reverse
 
 from users.models import User
@@ -145,10 +146,15 @@ def test_delete_confirmation_then_delete(superuser_client):
     assert not User.objects.filter(pk=target.pk).exists()
 
 
-def test_deactivate_then_login_is_refused(client, superuser_client):
+def test_deactivate_then_login_is_refused(superuser_client):
     target = UserFactory()
     superuser_client.post(reverse("users:deactivate", args=[target.pk]))
-    assert not client.login(username=target.username, password=PASSWORD)
+    visitor = Client()
+    response = visitor.post(
+        reverse("login"), {"username": target.username, "password": PASSWORD}
+    )
+    assert response.status_code == 200  # the form again, not a redirect
+    assert "_auth_user_id" not in visitor.session
 
 
 def test_next_parameter_cannot_redirect_off_site(superuser_client):

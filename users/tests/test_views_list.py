@@ -163,6 +163,9 @@ def test_echoed_values_are_escaped(superuser_client):
 
 
 def queries_for(client, per_page: int) -> int:
+    # At most once a minute a request also refreshes the session's expiry;
+    # the first request after logging in does, so it is not the one counted.
+    client.get(LIST)
     with CaptureQueriesContext(connection) as captured:
         response = client.get(LIST, {"per_page": per_page, "ordering": "username"})
     assert len(response.context["page"].rows) == per_page
@@ -172,12 +175,15 @@ def queries_for(client, per_page: int) -> int:
 def test_query_count_is_small_and_independent_of_page_size(client, login):
     UserFactory.create_batch(120)
     login("viewer")
-    assert queries_for(client, 25) == queries_for(client, 100) <= 8
+    # session, user, 2 permission lookups, rows, count (+ the pg_class estimate
+    # that a table this small then confirms with an exact count).
+    assert queries_for(client, 25) == queries_for(client, 100) <= 7
 
 
 def test_list_query_budget(client, login, django_assert_max_num_queries):
     UserFactory.create_batch(30)
     login("viewer")
-    with django_assert_max_num_queries(8):
+    client.get(LIST)  # refreshes the session expiry (once a minute)
+    with django_assert_max_num_queries(6):
         response = client.get(LIST, {"q": "user", "is_active": "true"})
     assert len(response.context["page"].rows) == 25
