@@ -12,10 +12,14 @@ from django.contrib.auth.forms import (
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 from . import permissions, services
-from .models import User
+from .forms import VersionedFormMixin, version_field
+from .models import AuditEvent, User
 from .pagination import COUNT_CAP
+from .views import HISTORY_SHOWN, stale_message
 
 GRANT_FIELDS = ("groups", "user_permissions")
 MAX_ADMIN_PAGES = 200
@@ -70,10 +74,28 @@ class ServiceCheckedFormMixin:
         return cleaned
 
 
-class UserChangeAdminForm(ServiceCheckedFormMixin, UserChangeForm):
+class UserChangeAdminForm(ServiceCheckedFormMixin, VersionedFormMixin, UserChangeForm):
+    version = version_field()
+
     class Meta(UserChangeForm.Meta):
         model = User
         fields = "__all__"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.set_version()
+
+    def clean(self):
+        cleaned = super().clean()
+        version = cleaned.get("version")
+        if version is not None and version != self.instance.updated_at:
+            stale = services.StaleEdit(
+                self.instance,
+                list(AuditEvent.objects.about(self.instance, after=version)),
+            )
+            self.show_current(self.instance)
+            raise ValidationError(stale_message(stale))
+        return cleaned
 
 
 class UserCreationAdminForm(ServiceCheckedFormMixin, AdminUserCreationForm):
@@ -116,9 +138,9 @@ class UserAdmin(AuthUserAdmin):
         "finds exactly that account."
     )
     ordering = ("-created_at", "-id")
-    readonly_fields = ("created_at", "updated_at", "last_login")
+    readonly_fields = ("created_at", "updated_at", "last_login", "recent_activity")
     fieldsets = (
-        (None, {"fields": ("username", "password")}),
+        (None, {"fields": ("username", "password", "version")}),
         ("Personal info", {"fields": ("full_name", "email")}),
         (
             "Permissions",
@@ -133,6 +155,7 @@ class UserAdmin(AuthUserAdmin):
             },
         ),
         ("Important dates", {"fields": ("last_login", "created_at", "updated_at")}),
+        ("History", {"fields": ("recent_activity",)}),
     )
     add_fieldsets = (
         (
@@ -175,6 +198,26 @@ class UserAdmin(AuthUserAdmin):
         # The same index-backed search as the staff pages; no duplicates.
         return queryset.search(search_term), False
 
+    @admin.display(description="History")
+    def recent_activity(self, obj):
+        events = AuditEvent.objects.about(obj)[:HISTORY_SHOWN]
+        return (
+            format_html_join(
+                mark_safe("<br>"),
+                "{} · {} · {} {}",
+                (
+                    (
+                        event.at.strftime("%Y-%m-%d %H:%M"),
+                        event.actor_label,
+                        event.get_action_display(),
+                        event.changes or "",
+                    )
+                    for event in events
+                ),
+            )
+            or "—"
+        )
+
     def save_model(self, request, obj, form, change):
         if not change:
             password = None
@@ -188,7 +231,12 @@ class UserAdmin(AuthUserAdmin):
             if name in services.EDITABLE_FIELDS
         }
         if changes:
-            services.user_update(actor=request.user, user=obj, **changes)
+            services.user_update(
+                actor=request.user,
+                user=obj,
+                expected_version=form.cleaned_data.get("version"),
+                **changes,
+            )
 
     def save_related(self, request, form, formsets, change):
         granted = {
@@ -240,3 +288,22 @@ def _allowed(check, actor, target) -> bool:
     except PermissionDenied:
         return False
     return True
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """The audit trail, read-only: nobody edits or deletes history here."""
+
+    list_display = ("at", "actor_label", "action", "target_label", "ip")
+    list_filter = ("action", "at")
+    search_fields = ("=actor_label", "=target_label")
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

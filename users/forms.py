@@ -1,5 +1,7 @@
 """Forms for the staff pages; the writes themselves happen in users.services."""
 
+from datetime import datetime
+
 from django import forms
 from django.contrib.auth import password_validation
 
@@ -23,8 +25,40 @@ class PageForm(forms.Form):
     page = forms.CharField(required=False, max_length=300, widget=forms.HiddenInput)
 
 
-class UserForm(forms.ModelForm):
+class VersionedFormMixin:
+    """A hidden `version` (the user's updated_at when the form was drawn) so that
+    saving over someone else's newer change is refused instead of losing it."""
+
+    def set_version(self) -> None:
+        if self.instance.pk and not self.is_bound:
+            self.initial["version"] = self.instance.updated_at.isoformat()
+
+    def clean_version(self) -> datetime | None:
+        raw = self.cleaned_data.get("version")
+        if not raw or not self.instance.pk:
+            return None
+        try:
+            return datetime.fromisoformat(raw)
+        except ValueError:
+            raise forms.ValidationError(
+                "This form is out of date: reload the page and edit again."
+            ) from None
+
+    def show_current(self, current: User) -> None:
+        """After a stale save: keep what was typed, but build on the new version."""
+        data = self.data.copy()
+        data["version"] = current.updated_at.isoformat()
+        self.data = data
+
+
+def version_field() -> forms.CharField:
+    return forms.CharField(widget=forms.HiddenInput, required=False)
+
+
+class UserForm(VersionedFormMixin, forms.ModelForm):
     """Fields a staff member edits; superuser-only fields vanish for the others."""
+
+    version = version_field()
 
     class Meta:
         model = User
@@ -42,9 +76,14 @@ class UserForm(forms.ModelForm):
         for name in permissions.superuser_only_fields(actor) & set(self.fields):
             del self.fields[name]
         self.fields["email"].required = True
+        self.set_version()
 
     def changes(self) -> dict:
-        return {name: self.cleaned_data[name] for name in self.changed_data}
+        return {
+            name: self.cleaned_data[name]
+            for name in self.changed_data
+            if name != "version"
+        }
 
 
 class UserCreateForm(UserForm):

@@ -165,3 +165,12 @@ class UserManager(AuthUserManager.from_queryset(UserQuerySet)):
         return user_create(
             username=username, email=email or "", password=password, **extra_fields
         )
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def about(self, user: User, *, after=None) -> AuditEventQuerySet:
+        """Events concerning one user, newest first (optionally after a time)."""
+        events = self.filter(target_id=user.pk)
+        if after is not None:
+            events = events.filter(at__gt=after)
+        return events.order_by("-at", "-id")

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .managers import UserManager
+from .managers import AuditEventQuerySet, UserManager
 
 # Violation code -> field: a case-insensitive duplicate is reported beside its
 # field, not at the top of the form (Django only does that for plain fields).
@@ -139,3 +139,45 @@ def _duplicates_on_fields(error_dict: dict) -> dict:
             )
             moved.setdefault(field, []).append(error)
     return moved
+
+
+class AuditEvent(models.Model):
+    """Who did what to which account, from where, and what changed.
+
+    Plain ids and labels rather than foreign keys: the trail outlives the
+    accounts it describes (a deleted user's history stays readable).
+    """
+
+    class Action(models.TextChoices):
+        CREATE = "create", _("created")
+        UPDATE = "update", _("updated")
+        ACTIVATE = "activate", _("activated")
+        DEACTIVATE = "deactivate", _("deactivated")
+        DELETE = "delete", _("deleted")
+        PASSWORD = "password", _("password changed")
+        GRANT = "grant", _("groups/permissions changed")
+        EXPORT = "export", _("exported users")
+        IMPORT = "import", _("imported users")
+
+    at = models.DateTimeField(_("time"), default=timezone.now)
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    actor_id = models.BigIntegerField(_("actor id"), null=True, blank=True)
+    actor_label = models.CharField(_("actor"), max_length=150)
+    target_id = models.BigIntegerField(_("user id"), null=True, blank=True)
+    target_label = models.CharField(_("user"), max_length=254, blank=True)
+    ip = models.GenericIPAddressField(_("client IP"), null=True, blank=True)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["target_id", "-at"], name="users_audit_target_at_idx"),
+            models.Index(fields=["-at", "-id"], name="users_audit_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor_label} {self.get_action_display()} {self.target_label}"

@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/", views.UserDetailView.as_view(), name="detail"),
     path("<int:pk>/edit/", views.UserUpdateView.as_view(), name="edit"),
     path("<int:pk>/delete/", views.UserDeleteView.as_view(), name="delete"),
+    path("<int:pk>/password/", views.UserPasswordView.as_view(), name="password"),
     path(
         "<int:pk>/activate/",
         views.UserSetActiveView.as_view(active=True),

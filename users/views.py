@@ -1,6 +1,7 @@
 """Staff pages: list and search, detail, create, edit, (de)activate, delete, export."""
 
 from django.contrib import messages
+from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse, StreamingHttpResponse
@@ -14,9 +15,10 @@ from . import permissions, services
 from .export import EXPORT_FIELDS, csv_lines
 from .filters import ORDERING_CHOICES, UserFilter
 from .forms import PageForm, UserCreateForm, UserForm
-from .models import User
+from .models import AuditEvent, User
 from .pagination import InvalidPageToken, keyset_page, result_count
 
+HISTORY_SHOWN = 20
 COLUMNS = [
     ("username", "Username"),
     ("full_name", "Full name"),
@@ -104,6 +106,7 @@ class UserExportView(StaffPermissionRequiredMixin, View):
             .values_list(*EXPORT_FIELDS)
             .iterator(chunk_size=2000)
         )
+        services.users_exported(actor=request.user, filters=request.GET.urlencode())
         stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
         response = StreamingHttpResponse(
             csv_lines(rows), content_type="text/csv; charset=utf-8"
@@ -117,6 +120,50 @@ class UserDetailView(StaffPermissionRequiredMixin, DetailView):
     model = User
     context_object_name = "account"
     template_name = "users/user_detail.html"
+
+    def get_context_data(self, **kwargs):
+        events = AuditEvent.objects.about(self.object)[:HISTORY_SHOWN]
+        return super().get_context_data(**kwargs) | {"events": events}
+
+
+class UserPasswordView(StaffPermissionRequiredMixin, SingleObjectMixin, FormView):
+    """Set a user's password (typed twice) or make it unusable."""
+
+    permission_required = "users.change_user"
+    model = User
+    context_object_name = "account"
+    form_class = AdminPasswordChangeForm
+    template_name = "users/user_password.html"
+
+    def get(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        try:
+            permissions.check_set_password(request.user, self.object)
+        except PermissionDenied as error:
+            messages.error(request, str(error))
+            return redirect("users:detail", pk=self.object.pk)
+        return super().get(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        return super().post(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return super().get_form_kwargs() | {"user": self.object}
+
+    def form_valid(self, form):
+        password = None
+        if form.cleaned_data["set_usable_password"]:
+            password = form.cleaned_data["password1"]
+        try:
+            services.user_set_password(
+                actor=self.request.user, user=self.object, password=password
+            )
+        except PermissionDenied as error:
+            return _refused(self, form, error)
+        done = "changed" if password else "disabled: the account cannot log in"
+        messages.success(self.request, f"Password of {self.object.username} {done}.")
+        return redirect("users:detail", pk=self.object.pk)
 
 
 class UserCreateView(StaffPermissionRequiredMixin, FormView):
@@ -163,12 +210,34 @@ class UserUpdateView(StaffPermissionRequiredMixin, UpdateView):
             return redirect("users:detail", pk=self.object.pk)
         try:
             user = services.user_update(
-                actor=self.request.user, user=self.object, **form.changes()
+                actor=self.request.user,
+                user=self.object,
+                expected_version=form.cleaned_data.get("version"),
+                **form.changes(),
             )
+        except services.StaleEdit as stale:
+            form.show_current(stale.current)
+            form.add_error(None, stale_message(stale))
+            return self.form_invalid(form)
         except (ValidationError, PermissionDenied) as error:
             return _refused(self, form, error)
         messages.success(self.request, f"Saved changes to {user.username}.")
         return redirect("users:detail", pk=user.pk)
+
+
+def stale_message(stale: services.StaleEdit) -> str:
+    changes = "; ".join(
+        f"{event.actor_label} {event.get_action_display()}"
+        + "".join(
+            f", {name}: {old!r} → {new!r}" for name, (old, new) in event.changes.items()
+        )
+        for event in reversed(stale.events)
+    )
+    return (
+        "Someone else changed this user while you were editing, so nothing was "
+        f"saved. Meanwhile: {changes or 'a change'}. Check the values below and "
+        "save again to apply yours."
+    )
 
 
 def _refused(view, form, error):
