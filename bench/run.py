@@ -34,6 +34,8 @@ def environment(url: str) -> dict:
         "SECRET_KEY": os.environ.get("SECRET_KEY", "benchmark-only-secret"),
         "PYTHONPATH": str(ROOT),
         "PYTHONWARNINGS": "ignore",
+        # The test client speaks plain HTTP.
+        "HTTPS": "false",
     }
 
 
