@@ -32,11 +32,18 @@ COLUMNS = [
 
 class StaffPermissionRequiredMixin(PermissionRequiredMixin):
     """Anonymous users go to the login page; others need staff status and the
-    model permission, or get a 403 page."""
+    model permission, or get a 403 page. As in the admin, permission to change
+    users includes seeing them."""
 
     def has_permission(self) -> bool:
         user = self.request.user
-        return user.is_active and user.is_staff and super().has_permission()
+        if not (user.is_active and user.is_staff):
+            return False
+        if self.permission_required == "users.view_user":
+            return user.has_perm("users.view_user") or user.has_perm(
+                "users.change_user"
+            )
+        return super().has_permission()
 
 
 def bad_request(request, message: str) -> HttpResponse:
