@@ -16,11 +16,12 @@ from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
 from . import permissions, services
-from .forms import VersionedFormMixin, version_field
+from .forms import AdminLoginForm, VersionedFormMixin, version_field
 from .models import AuditEvent, User
 from .pagination import COUNT_CAP
 from .views import HISTORY_SHOWN, stale_message
 
+admin.site.login_form = AdminLoginForm
 GRANT_FIELDS = ("groups", "user_permissions")
 MAX_ADMIN_PAGES = 200
 

@@ -90,6 +90,8 @@ class UserFilter(django_filters.FilterSet):
         return queryset.filter(created_at__gte=_start_of(value))
 
     def filter_created_before(self, queryset, name, value: date):
+        if value >= date.max:
+            return queryset  # every date is on or before the last one
         # The whole day counts; a range on the raw column keeps the index usable.
         return queryset.filter(created_at__lt=_start_of(value + timedelta(days=1)))
 

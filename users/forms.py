@@ -3,13 +3,17 @@
 from datetime import datetime
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxLengthValidator
 
 from . import permissions
 from .models import User
 
 PER_PAGE_CHOICES = [(25, "25"), (50, "50"), (100, "100")]
 DEFAULT_PER_PAGE = 25
+LOGIN_MAX_LENGTH = 254  # the longest email address; usernames are shorter
 
 
 class PageForm(forms.Form):
@@ -38,11 +42,14 @@ class VersionedFormMixin:
         if not raw or not self.instance.pk:
             return None
         try:
-            return datetime.fromisoformat(raw)
+            version = datetime.fromisoformat(raw)
         except ValueError:
+            version = None
+        if version is None or version.tzinfo is None:
             raise forms.ValidationError(
                 "This form is out of date: reload the page and edit again."
-            ) from None
+            )
+        return version
 
     def show_current(self, current: User) -> None:
         """After a stale save: keep what was typed, but build on the new version."""
@@ -124,3 +131,27 @@ class UserCreateForm(UserForm):
             if name in self.cleaned_data
         }
         return data | {"password": self.cleaned_data.get("password1") or None}
+
+
+class LoginLengthMixin:
+    """Django only sets max_length on the login widget; the validator stops an
+    over-long value before it reaches the backends and the lockout records."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        username = self.fields["username"]
+        username.max_length = LOGIN_MAX_LENGTH
+        username.widget.attrs["maxlength"] = LOGIN_MAX_LENGTH
+        username.validators.append(MaxLengthValidator(LOGIN_MAX_LENGTH))
+
+
+class LoginForm(LoginLengthMixin, AuthenticationForm):
+    """Log in with a username or an email address."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = "Username or email"
+
+
+class AdminLoginForm(LoginLengthMixin, AdminAuthenticationForm):
+    pass

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 # which the same indexes still serve.
 MIN_SUBSTRING_TERM = 3
 SEARCH_FIELDS = ("full_name", "email", "username")
+LONGEST_SEARCHABLE_VALUE = 255  # full_name's max_length, the longest of the three
 
 
 def _is_email(term: str) -> bool:
@@ -64,6 +65,10 @@ class UserQuerySet(models.QuerySet):
         term = " ".join(term.split())
         if not term:
             return self
+        if len(term) > LONGEST_SEARCHABLE_VALUE:
+            # No stored value is that long, so nothing can contain it; asking
+            # the database anyway only costs (SQLite refuses such patterns).
+            return self.none()
         if _is_email(term):
             return self.with_email(term)
         lookup = "icontains" if len(term) >= MIN_SUBSTRING_TERM else "istartswith"

@@ -58,7 +58,8 @@ def test_csrf_is_enforced_on_state_changes():
 
 
 def production_environment() -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "HTTPS")}
+    dropped = ("DEBUG", "HTTPS", "DJANGO_ALLOW_ASYNC_UNSAFE")  # the last: browser tests
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     return env | {
         "DEBUG": "false",
         "HTTPS": "true",
