@@ -8,15 +8,18 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.defaults import permission_denied as django_permission_denied
 from django.views.generic import DetailView, FormView, TemplateView, UpdateView, View
 from django.views.generic.detail import SingleObjectMixin
 
 from . import permissions, services
+from .audit import client_ip
 from .export import EXPORT_FIELDS, csv_lines
 from .filters import ORDERING_CHOICES, UserFilter
 from .forms import PageForm, UserCreateForm, UserForm
 from .models import AuditEvent, User
 from .pagination import InvalidPageToken, keyset_page, result_count
+from .signals import log_event
 
 HISTORY_SHOWN = 20
 COLUMNS = [
@@ -301,3 +304,10 @@ class UserDeleteView(StaffPermissionRequiredMixin, DetailView):
             return redirect("users:detail", pk=user.pk)
         messages.success(request, f"Deleted user {username}.")
         return redirect("users:list")
+
+
+def permission_denied(request, exception=None):
+    """The 403 page, with a security log line saying who was refused what."""
+    user = request.user.get_username() if request.user.is_authenticated else None
+    log_event("forbidden", user=user, ip=client_ip(), path=request.path[:300])
+    return django_permission_denied(request, exception)
