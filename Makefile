@@ -7,7 +7,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3; do \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 \
 	&& { echo $$p; break; }; done)
 
-.PHONY: run test lint format install install-dev bench
+.PHONY: run test lint format install install-dev bench serve migration-lint loadtest
 
 $(VENV)/.created:
 	@test -n "$(PYTHON)" || { echo "error: no Python >= 3.12 found (tried python3.13, python3.12, python3); install one and retry" >&2; exit 1; }
@@ -30,6 +30,19 @@ run: $(VENV)/.runtime
 	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --noinput
 	DEBUG=$${DEBUG:-true} $(PY) manage.py seed_users --count 200 --demo-superuser
 	DEBUG=$${DEBUG:-true} $(PY) manage.py runserver 127.0.0.1:8000
+
+# Production serving: gunicorn + whitenoise (hashed, compressed static files)
+# against DATABASE_URL; needs SECRET_KEY, ALLOWED_HOSTS (and HTTPS=false when
+# trying it on plain http://127.0.0.1).
+serve: $(VENV)/.runtime
+	STATIC_MANIFEST=true $(PY) manage.py collectstatic --noinput -v0
+	STATIC_MANIFEST=true $(PY) manage.py migrate --noinput
+	STATIC_MANIFEST=true $(VENV)/bin/gunicorn -c gunicorn.conf.py
+
+# Fails on migrations that are unsafe on a live table (django-migration-linter).
+migration-lint: $(VENV)/.dev
+	DEBUG=true $(PY) manage.py lintmigrations users --sql-analyser postgresql \
+		--no-cache --warnings-as-errors --quiet ok ignore
 
 # The whole test suite, on SQLite unless DATABASE_URL points at PostgreSQL.
 test: $(VENV)/.dev

@@ -1,5 +1,6 @@
 """Settings for noogh: every knob comes from the environment (or an optional .env)."""
 
+import importlib.util
 import sys
 import zoneinfo
 from datetime import timedelta
@@ -94,6 +95,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "noogh_site.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -107,6 +109,10 @@ MIDDLEWARE = [
     # Last, as django-axes asks: it turns a lockout into the 429 page.
     "axes.middleware.AxesMiddleware",
 ]
+
+# A development tool: `make migration-lint` (installed by requirements-dev.txt).
+if importlib.util.find_spec("django_migration_linter"):
+    INSTALLED_APPS.append("django_migration_linter")
 
 ROOT_URLCONF = "noogh_site.urls"
 WSGI_APPLICATION = "noogh_site.wsgi.application"
@@ -165,6 +171,22 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Hashed, compressed files served by whitenoise once `collectstatic` has run
+# (make serve does); development and tests use the plain finders.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if _boolean("STATIC_MANIFEST", default=False)
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+
+# `migrate` runs during deploys against a live table: a DDL statement waiting
+# longer than this for a lock gives up (and can be retried) instead of queueing
+# every request behind it (users.management.commands.migrate).
+MIGRATE_LOCK_TIMEOUT = env.str("MIGRATE_LOCK_TIMEOUT", default="5s")
+MIGRATE_STATEMENT_TIMEOUT = env.str("MIGRATE_STATEMENT_TIMEOUT", default="30min")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -188,6 +210,7 @@ if HTTPS:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = _boolean("HSTS_INCLUDE_SUBDOMAINS", default=True)
     SECURE_HSTS_PRELOAD = _boolean("HSTS_PRELOAD", default=True)
 if _boolean("TRUST_X_FORWARDED_PROTO", default=False):
+    # Behind a load balancer that terminates TLS: it says the original scheme.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
