@@ -75,10 +75,20 @@ if not SECRET_KEY:
     # Only a developer's machine runs with DEBUG on; the key never signs real data.
     SECRET_KEY = "insecure-development-key-do-not-use-in-production"
 
+# An optional read replica (noogh_site.routers): reads go there, writes and
+# read-your-writes to the primary. Its tests mirror the primary.
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = _database(env.str("DATABASE_REPLICA_URL")) | {
+        "TEST": {"MIRROR": "default"}
+    }
+DATABASE_ROUTERS = ["noogh_site.routers.PrimaryReplicaRouter"]
+REPLICA_PIN_SECONDS = env.int("REPLICA_PIN_SECONDS", default=5)
+
 # Reuse connections across requests, but check them first so a database restart
 # does not break the next request.
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+for _database_settings in DATABASES.values():
+    _database_settings["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    _database_settings["CONN_HEALTH_CHECKS"] = True
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -101,6 +111,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "noogh_site.middleware.SlidingSessionMiddleware",
     "users.audit.ClientIPMiddleware",
+    "noogh_site.routers.ReplicaPinningMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
