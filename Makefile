@@ -60,3 +60,9 @@ format: $(VENV)/.dev
 # BENCH_ARGS, e.g. "--users 200000 --repeat 20"; see bench/run.py --help.
 bench: $(VENV)/.dev
 	$(PY) bench/run.py $(BENCH_ARGS)
+
+# gunicorn + locust, 32 staff clients for 3 minutes over 100k users (needs
+# DATABASE_URL=postgres://...). LOADTEST_ARGS="--fault" also restarts PostgreSQL
+# midway (this machine's cluster: keep it out of CI).
+loadtest: $(VENV)/.dev
+	$(PY) loadtest/run.py $(LOADTEST_ARGS)

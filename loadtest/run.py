@@ -1,0 +1,287 @@
+"""`make loadtest`: gunicorn + 100k users in PostgreSQL + locust, then checks.
+
+Needs DATABASE_URL=postgres://... (uses the sibling database <name>_load).
+With --fault, PostgreSQL is restarted mid-run (this machine's cluster, so never
+in CI) and the run measures the 503 window and the recovery time.
+"""
+
+import argparse
+import csv
+import datetime
+import json
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+BIN = Path(PYTHON).parent
+PORT = 8765
+BASE = f"http://127.0.0.1:{PORT}"
+LOGIN, PASSWORD = "loadtest-admin", secrets.token_urlsafe(16)
+
+
+def env_for(url: str) -> dict:
+    return os.environ | {
+        "DATABASE_URL": url,
+        "DEBUG": "false",
+        "HTTPS": "false",
+        "SECRET_KEY": "loadtest-" + secrets.token_urlsafe(32),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "STATIC_MANIFEST": "true",
+        "BIND": f"127.0.0.1:{PORT}",
+        # Staff hammer one account from one address: no lockouts in this test.
+        "LOGIN_FAILURE_LIMIT": "100000",
+        "LOGIN_IP_FAILURE_LIMIT": "100000",
+    }
+
+
+def manage(env: dict, *args: str) -> str:
+    done = subprocess.run(
+        [PYTHON, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout
+
+
+def prepare(url: str, users: int) -> tuple[int, int]:
+    import psycopg
+
+    name = urlsplit(url).path.lstrip("/")
+    admin = urlunsplit(urlsplit(url)._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+        ).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    env = env_for(url)
+    manage(env, "migrate", "--noinput", "-v0")
+    manage(env, "collectstatic", "--noinput", "-v0")
+    manage(env, "seed_users", "--count", str(users), "--seed", "7")
+    script = (
+        "from users import services; from users.models import User\n"
+        f"u = User.objects.get_by_username({LOGIN!r}) or services.user_create("
+        f"username={LOGIN!r}, email='loadtest@example.org', is_staff=True, "
+        "is_superuser=True)\n"
+        f"services.user_set_password(user=u, password={PASSWORD!r})\n"
+        "ids = User.objects.filter(is_superuser=False).order_by('id')"
+        ".values_list('id', flat=True)\n"
+        "print(ids.first(), ids.last())"
+    )
+    first, last = manage(env, "shell", "-c", script).split()[-2:]
+    return int(first), int(last)
+
+
+def wait_until_ready(timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{BASE}/readyz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError):
+            pass
+        time.sleep(0.3)
+    raise SystemExit("gunicorn did not become ready")
+
+
+def restart_postgres(after: float, down_for: float, log: dict) -> None:
+    """Stop the cluster, keep it down, start it; then time /readyz recovery."""
+    time.sleep(after)
+    cluster = [
+        "pg_ctlcluster",
+        "--skip-systemctl-redirect",
+        os.listdir("/etc/postgresql")[0],
+        "main",
+    ]
+    log["stopped_at"] = time.monotonic()
+    subprocess.run([*cluster, "stop", "-m", "fast"], check=True)
+    time.sleep(down_for)
+    subprocess.run([*cluster, "start"], check=True)
+    log["started_at"] = time.monotonic()
+    while True:
+        try:
+            with urllib.request.urlopen(f"{BASE}/readyz", timeout=2) as response:
+                if response.status == 200:
+                    log["ready_at"] = time.monotonic()
+                    return
+        except (urllib.error.URLError, ConnectionError):
+            pass
+        time.sleep(0.1)
+
+
+def verify(url: str, writes_file: Path) -> dict:
+    import psycopg
+
+    writes = json.loads(writes_file.read_text())
+    expected: dict[int, dict] = {}
+    for write in writes:
+        expected.setdefault(write["id"], {}).update(
+            {k: v for k, v in write.items() if k != "id"}
+        )
+    missing = []
+    with psycopg.connect(url) as conn:
+        for pk, state in expected.items():
+            row = conn.execute(
+                "SELECT full_name, is_active FROM users_user WHERE id = %s", [pk]
+            ).fetchone()
+            actual = {"full_name": row[0], "is_active": row[1]}
+            if any(actual[k] != v for k, v in state.items()):
+                missing.append((pk, state, actual))
+        names = [w["full_name"] for w in writes if "full_name" in w]
+        audited = conn.execute(
+            "SELECT COUNT(*) FROM users_auditevent WHERE action = 'update'"
+            " AND changes->'full_name'->>1 = ANY(%s)",
+            [names],
+        ).fetchone()[0]
+    return {
+        "writes": len(writes),
+        "users_written": len(expected),
+        "mismatches": missing[:10],
+        "mismatch_count": len(missing),
+        "edits": len(names),
+        "edits_audited": audited,
+    }
+
+
+def read_stats(prefix: str) -> list[dict]:
+    with open(f"{prefix}_stats.csv") as handle:
+        return list(csv.DictReader(handle))
+
+
+def report(stats: list[dict], checks: dict, fault: dict | None, args) -> str:
+    lines = [
+        f"# noogh load test, {datetime.date.today().isoformat()}",
+        "",
+        f"gunicorn ({os.cpu_count()} cores, gunicorn.conf.py defaults) on 127.0.0.1, "
+        f"{args.users:,} users in PostgreSQL, locust headless: {args.clients} staff "
+        f"clients for {args.seconds} s on the same machine.",
+        "",
+        "| endpoint | requests | failures | req/s | p50 ms | p95 ms | p99 ms |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in stats:
+        lines.append(
+            f"| {row['Name']} | {row['Request Count']} | {row['Failure Count']} | "
+            f"{float(row['Requests/s']):.1f} | {row['50%']} | {row['95%']} | "
+            f"{row['99%']} |"
+        )
+    lines += [
+        "",
+        f"Writes confirmed by the server: {checks['writes']} on "
+        f"{checks['users_written']} users; in the database as written: "
+        f"{checks['users_written'] - checks['mismatch_count']}/{checks['users_written']}; "
+        f"edits in the audit trail: {checks['edits_audited']}/{checks['edits']}.",
+    ]
+    if fault:
+        lines += [
+            "",
+            f"Fault: PostgreSQL stopped for {fault['started_at'] - fault['stopped_at']:.1f} s;"
+            f" /readyz answered 200 again {fault['ready_at'] - fault['started_at']:.1f} s"
+            " after it was back.",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--users", type=int, default=100_000)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--seconds", type=int, default=180)
+    parser.add_argument("--fault", action="store_true")
+    args = parser.parse_args()
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        raise SystemExit("make loadtest needs DATABASE_URL=postgres://...")
+    base = urlsplit(os.environ["DATABASE_URL"])
+    url = urlunsplit(base._replace(path=f"{base.path.rstrip('/')}_load"))
+    first, last = prepare(url, args.users)
+    env = env_for(url)
+    server = subprocess.Popen(
+        [
+            str(BIN / "gunicorn"),
+            "-c",
+            "gunicorn.conf.py",
+            "--access-logfile",
+            "/dev/null",
+        ],
+        cwd=ROOT,
+        env=env,
+        stderr=subprocess.DEVNULL,
+    )
+    fault: dict = {}
+    try:
+        wait_until_ready()
+        with tempfile.TemporaryDirectory() as work:
+            prefix, writes = f"{work}/locust", Path(work) / "writes.json"
+            if args.fault:
+                threading.Thread(
+                    target=restart_postgres,
+                    args=(args.seconds / 3, 5, fault),
+                    daemon=True,
+                ).start()
+            subprocess.run(
+                [
+                    str(BIN / "locust"),
+                    "-f",
+                    "loadtest/locustfile.py",
+                    "--headless",
+                    "-u",
+                    str(args.clients),
+                    "-r",
+                    str(args.clients),
+                    "-t",
+                    f"{args.seconds}s",
+                    "--host",
+                    BASE,
+                    "--csv",
+                    prefix,
+                    "--only-summary",
+                    "--stop-timeout",
+                    "10",
+                ],
+                cwd=ROOT,
+                check=False,
+                env=env
+                | {
+                    "LOADTEST_FIRST_ID": str(first),
+                    "LOADTEST_LAST_ID": str(last),
+                    "LOADTEST_USERS": str(args.clients),
+                    "LOADTEST_LOGIN": LOGIN,
+                    "LOADTEST_PASSWORD": PASSWORD,
+                    "LOADTEST_WRITES": str(writes),
+                },
+            )
+            stats = read_stats(prefix)
+            checks = verify(url, writes)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    text = report(stats, checks, fault if args.fault else None, args)
+    suffix = "-fault" if args.fault else ""
+    out = (
+        ROOT
+        / "loadtest"
+        / "results"
+        / f"{datetime.date.today().isoformat()}{suffix}.md"
+    )
+    out.write_text(text)
+    print(text)
+    print(f"written to {out.relative_to(ROOT)}")
+    if checks["mismatch_count"] or checks["edits_audited"] != checks["edits"]:
+        raise SystemExit("some confirmed writes are not in the database or the trail")
+
+
+if __name__ == "__main__":
+    main()
