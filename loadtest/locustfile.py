@@ -91,7 +91,7 @@ class Staff(HttpUser):
             return
         action = (
             "deactivate"
-            if 'action="/users/%d/deactivate/"' % pk in page.text
+            if f'action="/users/{pk}/deactivate/"' in page.text
             else "activate"
         )
         response = self.client.post(

@@ -178,19 +178,20 @@ def report(stats: list[dict], checks: dict, fault: dict | None, args) -> str:
             f"{float(row['Requests/s']):.1f} | {row['50%']} | {row['95%']} | "
             f"{row['99%']} |"
         )
+    written = checks["users_written"]
     lines += [
         "",
-        f"Writes confirmed by the server: {checks['writes']} on "
-        f"{checks['users_written']} users; in the database as written: "
-        f"{checks['users_written'] - checks['mismatch_count']}/{checks['users_written']}; "
+        f"Writes confirmed by the server: {checks['writes']} on {written} users; "
+        f"in the database as written: {written - checks['mismatch_count']}/{written}; "
         f"edits in the audit trail: {checks['edits_audited']}/{checks['edits']}.",
     ]
     if fault:
+        down = fault["started_at"] - fault["stopped_at"]
+        recovery = fault["ready_at"] - fault["started_at"]
         lines += [
             "",
-            f"Fault: PostgreSQL stopped for {fault['started_at'] - fault['stopped_at']:.1f} s;"
-            f" /readyz answered 200 again {fault['ready_at'] - fault['started_at']:.1f} s"
-            " after it was back.",
+            f"Fault: PostgreSQL stopped for {down:.1f} s; /readyz answered 200 again "
+            f"{recovery:.1f} s after it was back.",
         ]
     return "\n".join(lines) + "\n"
 
