@@ -30,8 +30,7 @@ class Staff(HttpUser):
 
     def on_start(self):
         number = next(_slice_numbers) % SLICES
-        size = (LAST_ID - FIRST_ID + 1) // SLICES
-        self.ids = range(FIRST_ID + number * size, FIRST_ID + (number + 1) * size)
+        self.ids = USER_IDS[number::SLICES]
         page = self.client.get("/accounts/login/", name="login page")
         self.client.post(
             "/accounts/login/",

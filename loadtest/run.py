@@ -56,7 +56,7 @@ def manage(env: dict, *args: str) -> str:
     return done.stdout
 
 
-def prepare(url: str, users: int) -> tuple[int, int]:
+def prepare(url: str, users: int, ids_file: Path) -> None:
     import psycopg
 
     name = urlsplit(url).path.lstrip("/")
@@ -76,12 +76,11 @@ def prepare(url: str, users: int) -> tuple[int, int]:
         f"username={LOGIN!r}, email='loadtest@example.org', is_staff=True, "
         "is_superuser=True)\n"
         f"services.user_set_password(user=u, password={PASSWORD!r})\n"
-        "ids = User.objects.filter(is_superuser=False).order_by('id')"
-        ".values_list('id', flat=True)\n"
-        "print(ids.first(), ids.last())"
+        "import json\n"
+        "ids = User.objects.filter(is_superuser=False).values_list('id', flat=True)\n"
+        f"open({str(ids_file)!r}, 'w').write(json.dumps(list(ids)))"
     )
-    first, last = manage(env, "shell", "-c", script).split()[-2:]
-    return int(first), int(last)
+    manage(env, "shell", "-c", script)
 
 
 def wait_until_ready(timeout: float = 30) -> None:
@@ -207,7 +206,9 @@ def main() -> None:
         raise SystemExit("make loadtest needs DATABASE_URL=postgres://...")
     base = urlsplit(os.environ["DATABASE_URL"])
     url = urlunsplit(base._replace(path=f"{base.path.rstrip('/')}_load"))
-    first, last = prepare(url, args.users)
+    workdir = tempfile.TemporaryDirectory()
+    ids_file = Path(workdir.name) / "ids.json"
+    prepare(url, args.users, ids_file)
     env = env_for(url)
     server = subprocess.Popen(
         [
@@ -269,6 +270,7 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+        workdir.cleanup()
     text = report(stats, checks, fault if args.fault else None, args)
     suffix = "-fault" if args.fault else ""
     out = (
