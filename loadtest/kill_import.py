@@ -19,7 +19,8 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 CHECKSUM = """
 SELECT COUNT(*), md5(string_agg(
-    concat_ws('|', username, email, full_name, is_active, created_at), ',' ORDER BY username
+    concat_ws('|', username, email, full_name, is_active, created_at), ','
+    ORDER BY username
 )) FROM users_user
 """
 

@@ -15,10 +15,8 @@ from locust import HttpUser, between, events, task
 
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 VERSION = re.compile(r'name="version" value="([^"]+)"')
-FIRST_ID, LAST_ID = (
-    int(os.environ["LOADTEST_FIRST_ID"]),
-    int(os.environ["LOADTEST_LAST_ID"]),
-)
+with open(os.environ["LOADTEST_IDS"]) as _ids:
+    USER_IDS: list[int] = json.load(_ids)  # existing, non-superuser accounts
 SLICES = int(os.environ.get("LOADTEST_USERS", "32"))
 TERMS = ["anderson", "zelridge", "ma", "lindwood", "grace", "zo", "thornton", "example"]
 WRITES: list[dict] = []  # every write the server confirmed (a redirect)

@@ -257,8 +257,7 @@ def main() -> None:
                 check=False,
                 env=env
                 | {
-                    "LOADTEST_FIRST_ID": str(first),
-                    "LOADTEST_LAST_ID": str(last),
+                    "LOADTEST_IDS": str(ids_file),
                     "LOADTEST_USERS": str(args.clients),
                     "LOADTEST_LOGIN": LOGIN,
                     "LOADTEST_PASSWORD": PASSWORD,
