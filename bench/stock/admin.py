@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from users.admin import UserAdmin
+
 from .models import StockUser
 
 stock_site = admin.AdminSite(name="stock")
@@ -7,16 +9,9 @@ stock_site = admin.AdminSite(name="stock")
 
 @admin.register(StockUser, site=stock_site)
 class StockUserAdmin(admin.ModelAdmin):
-    """What a team gets from the Django docs: same columns, search and filters."""
+    """What a team gets from the Django docs: our columns, search and filters,
+    and nothing else (no estimates, no index-aware search, plain OFFSET pages)."""
 
-    list_display = (
-        "email",
-        "username",
-        "full_name",
-        "is_active",
-        "is_staff",
-        "is_superuser",
-        "created_at",
-    )
-    search_fields = ("email", "username", "full_name")
-    list_filter = ("is_active", "is_staff", "is_superuser", "created_at")
+    list_display = UserAdmin.list_display
+    search_fields = UserAdmin.search_fields
+    list_filter = UserAdmin.list_filter
