@@ -25,6 +25,16 @@ FIELD_LABELS = {
 }
 
 
+def may_use_staff_page(user, permission: str) -> bool:
+    """Active staff holding the page's model permission. As in the admin,
+    permission to change users includes seeing them."""
+    if not (user.is_active and user.is_staff):
+        return False
+    if permission == "users.view_user" and user.has_perm("users.change_user"):
+        return True
+    return user.has_perm(permission)
+
+
 def is_superuser(actor: User | None) -> bool:
     return actor is None or actor.is_superuser
 

@@ -39,14 +39,9 @@ class StaffPermissionRequiredMixin(PermissionRequiredMixin):
     users includes seeing them."""
 
     def has_permission(self) -> bool:
-        user = self.request.user
-        if not (user.is_active and user.is_staff):
-            return False
-        if self.permission_required == "users.view_user":
-            return user.has_perm("users.view_user") or user.has_perm(
-                "users.change_user"
-            )
-        return super().has_permission()
+        return permissions.may_use_staff_page(
+            self.request.user, self.permission_required
+        )
 
 
 def bad_request(request, message: str) -> HttpResponse:
