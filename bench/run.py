@@ -205,6 +205,7 @@ def main() -> None:
         remove_imported(big_url, "more")
     text = report(big, small, imports, args)
     out = ROOT / "bench" / "results" / f"{datetime.date.today().isoformat()}.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
     print(text)
     print(f"written to {out.relative_to(ROOT)}")

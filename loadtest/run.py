@@ -278,6 +278,7 @@ def main() -> None:
         / "results"
         / f"{datetime.date.today().isoformat()}{suffix}.md"
     )
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
     print(text)
     print(f"written to {out.relative_to(ROOT)}")
