@@ -9,6 +9,10 @@ bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2))
 threads = int(os.environ.get("GUNICORN_THREADS", 4))
 worker_class = "gthread"
+# Each worker listens on its own socket and the kernel spreads new connections
+# across them; with one shared socket a busy worker kept accepting the
+# keep-alive connections and one core did most of the work.
+reuse_port = True
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
 graceful_timeout = 20
 keepalive = 5
