@@ -160,7 +160,17 @@ def read_stats(prefix: str) -> list[dict]:
         return list(csv.DictReader(handle))
 
 
-def report(stats: list[dict], checks: dict, fault: dict | None, args) -> str:
+def read_failures(prefix: str) -> dict[str, int]:
+    """Failed requests by error (e.g. the status line), all endpoints together."""
+    totals: dict[str, int] = {}
+    with open(f"{prefix}_failures.csv") as handle:
+        for row in csv.DictReader(handle):
+            error = row["Error"].split(" for url")[0]
+            totals[error] = totals.get(error, 0) + int(row["Occurrences"])
+    return totals
+
+
+def report(stats, failures: dict, checks: dict, fault: dict | None, args) -> str:
     lines = [
         f"# noogh load test, {datetime.date.today().isoformat()}",
         "",
@@ -178,6 +188,15 @@ def report(stats: list[dict], checks: dict, fault: dict | None, args) -> str:
             f"{row['99%']} |"
         )
     written = checks["users_written"]
+    lines += [
+        "",
+        "Failed requests by error: "
+        + (
+            "; ".join(f"{error}: {count}" for error, count in failures.items())
+            or "none"
+        )
+        + ".",
+    ]
     lines += [
         "",
         f"Writes confirmed by the server: {checks['writes']} on {written} users; "
@@ -264,13 +283,13 @@ def main() -> None:
                     "LOADTEST_WRITES": str(writes),
                 },
             )
-            stats = read_stats(prefix)
+            stats, failures = read_stats(prefix), read_failures(prefix)
             checks = verify(url, writes)
     finally:
         server.terminate()
         server.wait(timeout=30)
         workdir.cleanup()
-    text = report(stats, checks, fault if args.fault else None, args)
+    text = report(stats, failures, checks, fault if args.fault else None, args)
     suffix = "-fault" if args.fault else ""
     out = (
         ROOT
