@@ -22,3 +22,4 @@ urlpatterns = [
 ]
 
 handler403 = "users.views.permission_denied"
+handler500 = "noogh_site.errors.server_error"

@@ -3,8 +3,10 @@
 import pytest
 from django.core.management import call_command
 from django.db import OperationalError, connection
+from django.test import Client
 from django.urls import reverse
 
+from .factories import SuperuserFactory
 from .markers import postgres_only
 
 LOADED_ROWS = 100_000
@@ -57,17 +59,44 @@ def test_migrate_sets_lock_and_statement_timeouts(settings):
 
 
 @pytest.mark.django_db
-def test_database_outage_is_a_503_page(superuser_client, monkeypatch):
+@pytest.mark.parametrize(
+    "failing",
+    [
+        "users.views.keyset_page",  # in the view
+        "users.models.User.get_full_name",  # in the template, rendered later
+        "noogh_site.middleware.SlidingSessionMiddleware.__call__",  # a middleware
+    ],
+)
+def test_database_outage_is_a_503_page(monkeypatch, failing):
     def unreachable(*args, **kwargs):
         raise OperationalError("connection to server at 127.0.0.1 failed")
 
-    monkeypatch.setattr("users.views.keyset_page", unreachable)
-    response = superuser_client.get(reverse("users:list"))
+    client = Client(raise_request_exception=False)
+    root = SuperuserFactory()
+    client.force_login(root)
+    monkeypatch.setattr(failing, unreachable)
+    url = reverse("users:list")
+    if "get_full_name" in failing:
+        url = reverse("users:detail", args=[root.pk])
+    response = client.get(url)
     assert response.status_code == 503
     assert response["Retry-After"] == "5"
     assert b"Temporarily unavailable" in response.content
     monkeypatch.undo()
-    assert superuser_client.get(reverse("users:list")).status_code == 200
+    assert client.get(url).status_code == 200
+
+
+@pytest.mark.django_db
+def test_other_errors_stay_a_500_page(monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    client = Client(raise_request_exception=False)
+    client.force_login(SuperuserFactory())
+    monkeypatch.setattr("users.views.keyset_page", broken)
+    response = client.get(reverse("users:list"))
+    assert response.status_code == 500
+    assert b"Something went wrong on our side" in response.content
 
 
 @pytest.mark.django_db
