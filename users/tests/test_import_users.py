@@ -4,11 +4,13 @@ from datetime import UTC, datetime
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from users import bulk
 from users.models import User
 
 from .factories import UserFactory
+from .markers import postgres_only
 
 pytestmark = pytest.mark.django_db
 HEADER = "username,email,full_name,is_active,is_superuser,created_at\n"
@@ -203,3 +205,15 @@ def test_plain_progress_lines_when_not_a_terminal(tmp_path, monkeypatch, capsys)
     run(write(tmp_path, HEADER + rows))
     err = capsys.readouterr().err
     assert "read 10 rows" in err and "read 20 rows" in err and "rows/s" in err
+
+
+@postgres_only
+def test_a_merge_into_a_populated_table_leaves_the_indexes_as_they_were(tmp_path):
+    UserFactory.create_batch(5)
+    run(write(tmp_path, HEADER + "ada,ada@example.com,Ada,,,\n"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reloptions FROM pg_class WHERE relname LIKE 'users_user_%%_trgm'"
+        )
+        assert {tuple(row[0]) for row in cursor.fetchall()} == {("fastupdate=off",)}
+    assert User.objects.search("ada").count() == 1
