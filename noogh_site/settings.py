@@ -46,7 +46,10 @@ def _database(url: str) -> dict:
             "DATABASE_URL must start with postgres:// or sqlite:/// "
             f"(got {scheme + '://' if scheme else 'no scheme'})"
         )
-    return env.db_url_config(url)
+    config = env.db_url_config(url)
+    if scheme == "sqlite":
+        config["ENGINE"] = "noogh_site.sqlite"  # skips PostgreSQL-only indexes
+    return config
 
 
 env = environ.Env()
@@ -109,11 +112,11 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "noogh_site.middleware.SlidingSessionMiddleware",
-    "users.audit.ClientIPMiddleware",
     "noogh_site.routers.ReplicaPinningMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "users.audit.RequestContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a lockout into the 429 page.

@@ -3,23 +3,25 @@
 from functools import cached_property
 
 from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin as AuthGroupAdmin
 from django.contrib.auth.admin import UserAdmin as AuthUserAdmin
 from django.contrib.auth.forms import (
     AdminPasswordChangeForm,
     AdminUserCreationForm,
     UserChangeForm,
 )
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.http import HttpResponseRedirect
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
-from . import permissions, services
+from . import audit, permissions, services
 from .forms import AdminLoginForm, VersionedFormMixin, version_field
 from .models import AuditEvent, User
 from .pagination import COUNT_CAP
-from .views import HISTORY_SHOWN, stale_message
 
 admin.site.login_form = AdminLoginForm
 GRANT_FIELDS = ("groups", "user_permissions")
@@ -90,12 +92,9 @@ class UserChangeAdminForm(ServiceCheckedFormMixin, VersionedFormMixin, UserChang
         cleaned = super().clean()
         version = cleaned.get("version")
         if version is not None and version != self.instance.updated_at:
-            stale = services.StaleEdit(
-                self.instance,
-                list(AuditEvent.objects.about(self.instance, after=version)),
-            )
-            self.show_current(self.instance)
-            raise ValidationError(stale_message(stale))
+            # The service checks again on the locked row (UserAdmin.changeform_view).
+            events = AuditEvent.objects.about(self.instance, after=version)
+            self.show_stale(self.instance, list(reversed(events)))
         return cleaned
 
 
@@ -110,8 +109,8 @@ class PasswordChangeAdminForm(AdminPasswordChangeForm):
         password = None
         if self.cleaned_data["set_usable_password"]:
             password = self.cleaned_data["password1"]
-        # UserAdmin.user_change_password already refused actors without change
-        # permission on this user (has_change_permission below).
+        # The actor is the request's user (services.FROM_REQUEST); the service
+        # checks the rules again on the locked row.
         return services.user_set_password(user=self.user, password=password)
 
 
@@ -182,17 +181,34 @@ class UserAdmin(AuthUserAdmin):
         return form
 
     def get_readonly_fields(self, request, obj=None):
-        hidden = permissions.superuser_only_fields(request.user)
-        return (*self.readonly_fields, *sorted(hidden))
+        closed = permissions.fields_closed_to(request.user)
+        return (*self.readonly_fields, *sorted(closed))
 
     def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and _allowed(
-            permissions.check_edit, request.user, obj
+        return super().has_change_permission(request, obj) and (
+            obj is None or permissions.can_edit(request.user, obj)
         )
 
     def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and _allowed(
-            permissions.check_delete, request.user, obj
+        return super().has_delete_permission(request, obj) and (
+            obj is None or permissions.can_delete(request.user, obj)
+        )
+
+    # The forms check the rules for a friendly error; the services check them
+    # again on locked rows. What changed in between surfaces here.
+    def changeform_view(self, request, *args, **kwargs):
+        return _refusals_as_messages(
+            self, request, super().changeform_view, *args, **kwargs
+        )
+
+    def delete_view(self, request, *args, **kwargs):
+        return _refusals_as_messages(
+            self, request, super().delete_view, *args, **kwargs
+        )
+
+    def user_change_password(self, request, *args, **kwargs):
+        return _refusals_as_messages(
+            self, request, super().user_change_password, *args, **kwargs
         )
 
     def get_search_results(self, request, queryset, search_term):
@@ -201,7 +217,7 @@ class UserAdmin(AuthUserAdmin):
 
     @admin.display(description="History")
     def recent_activity(self, obj):
-        events = AuditEvent.objects.about(obj)[:HISTORY_SHOWN]
+        events = AuditEvent.objects.about(obj)[: audit.HISTORY_SHOWN]
         return (
             format_html_join(
                 mark_safe("<br>"),
@@ -281,14 +297,56 @@ class UserAdmin(AuthUserAdmin):
         self.message_user(request, f"{verb} {changed} user(s).", messages.SUCCESS)
 
 
-def _allowed(check, actor, target) -> bool:
-    if target is None:
-        return True
+def _refusals_as_messages(model_admin, request, view, *args, **kwargs):
     try:
-        check(actor, target)
-    except PermissionDenied:
-        return False
-    return True
+        return view(request, *args, **kwargs)
+    except (PermissionDenied, services.StaleEdit, services.UserGone) as error:
+        if type(error) is PermissionDenied and not str(error):
+            raise  # the admin's own bare 403
+        model_admin.message_user(request, str(error), messages.ERROR)
+        return HttpResponseRedirect(request.get_full_path())
+
+
+class GroupAdmin(AuthGroupAdmin):
+    """Groups are grants: only superusers change them, through the services."""
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and permissions.can_change_groups(
+            request.user
+        )
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(
+            request, obj
+        ) and permissions.can_change_groups(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(
+            request, obj
+        ) and permissions.can_change_groups(request.user)
+
+    def save_model(self, request, obj, form, change):
+        services.group_save(
+            actor=request.user,
+            group=obj,
+            permissions_=form.cleaned_data.get("permissions"),
+        )
+
+    def save_related(self, request, form, formsets, change):
+        for formset in formsets:  # the permissions were set by group_save
+            self.save_formset(request, form, formset, change=change)
+
+    def delete_model(self, request, obj):
+        services.group_delete(actor=request.user, group=obj)
+
+    @transaction.atomic
+    def delete_queryset(self, request, queryset):
+        for group in queryset:
+            services.group_delete(actor=request.user, group=group)
+
+
+admin.site.unregister(Group)
+admin.site.register(Group, GroupAdmin)
 
 
 @admin.register(AuditEvent)

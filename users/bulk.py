@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from itertools import batched
 
 from django.db import connection
+from django.db.models import QuerySet
 from django.utils import timezone
 
 STAGED_COLUMNS = (
@@ -28,7 +29,22 @@ STAGED_COLUMNS = (
 )
 # Columns a merge writes into users_user (besides updated_at and last_login).
 USER_COLUMNS = STAGED_COLUMNS[1:]
-UPDATED_COLUMNS = ("email", "full_name", "is_active", "is_staff", "is_superuser")
+# Columns an update may write, when the file has them (and is_superuser only
+# when privileges may change); is_staff follows a promotion to superuser.
+UPDATABLE_COLUMNS = ("email", "full_name", "is_active", "is_superuser")
+CREATED_AUDIT_COLUMNS = (
+    "email",
+    "full_name",
+    "is_active",
+    "is_staff",
+    "is_superuser",
+    "username",
+)
+BOOLEAN_COLUMNS = frozenset({"is_active", "is_staff", "is_superuser"})
+OUTRANKED_MESSAGE = (
+    "This account holds permissions you do not have; only a superuser "
+    "(or someone holding all of them) can change it."
+)
 CONFLICT_MODES = ("skip", "update", "fail")
 GIN_INDEXES_SQL = """
 SELECT index.relname FROM pg_index
@@ -44,7 +60,7 @@ WHERE pg_index.indrelid = 'users_user'::regclass
   AND NOT pg_index.indisunique AND NOT pg_index.indisprimary
 """
 
-STAGING_TABLES = ("users_staging", "users_rejected")
+STAGING_TABLES = ("users_staging", "users_rejected", "users_changes")
 REJECTED_DDL = """
 CREATE TEMPORARY TABLE users_rejected (
     line integer NOT NULL, field varchar(20) NOT NULL,
@@ -182,9 +198,14 @@ class Staging:
         with connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO users_rejected (line, field, value, message) "
-                f"SELECT line, %s, {column}, %s FROM users_staging WHERE {where}",
+                f"SELECT line, %s, {_as_text(column)}, %s FROM users_staging "
+                f"WHERE {where}",
                 [column, message],
             )
+        return self._move_rejected()
+
+    def _move_rejected(self) -> int:
+        with connection.cursor() as cursor:
             cursor.execute(
                 "DELETE FROM users_staging WHERE line IN "
                 "(SELECT line FROM users_rejected)"
@@ -201,20 +222,54 @@ class Staging:
                 for row in rows:
                     yield Rejection(*row)
 
-    def merge(self, on_conflict: str) -> MergeResult:
-        """Write the staged rows into users_user; returns what happened."""
+    def reject_outranked(self, outranking: QuerySet) -> int:
+        """Drop rows naming a stored account the importing actor may not change."""
+        sql, params = outranking.values("pk").query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""INSERT INTO users_rejected (line, field, value, message)
+                SELECT line, 'username', username, %s FROM users_staging
+                WHERE EXISTS (SELECT 1 FROM users_user AS u
+                    WHERE LOWER(u.username) = LOWER(users_staging.username)
+                    AND u.id IN ({sql}))""",
+                [OUTRANKED_MESSAGE, *params],
+            )
+        return self._move_rejected()
+
+    def reject_new_superusers(self) -> int:
+        """Drop rows that would create a superuser (the actor is not one)."""
+        return self._reject(
+            """is_superuser AND NOT EXISTS (SELECT 1 FROM users_user AS u
+               WHERE LOWER(u.username) = LOWER(users_staging.username))""",
+            "is_superuser",
+            "Only a superuser can create a superuser.",
+        )
+
+    def merge(self, on_conflict: str, updated_columns: Iterable[str]) -> MergeResult:
+        """Write the staged rows into users_user; returns what happened.
+
+        With on_conflict="update", stored users (matched by username) get the
+        staged values of `updated_columns` only; rows that change nothing are
+        left alone. The changed rows, old and new values, stay in the
+        temporary table users_changes for the audit trail.
+        """
         result = MergeResult()
-        now = timezone.now()
+        self.now = now = timezone.now()
+        columns = [c for c in UPDATABLE_COLUMNS if c in set(updated_columns)]
         with connection.cursor() as cursor, _indexes_built_after(self.staged):
-            if on_conflict == "update":
+            cursor.execute(
+                _changes_table_sql(columns if on_conflict == "update" else [])
+            )
+            if columns and on_conflict == "update":
+                assignments = ", ".join(f"{c} = c.new_{c}" for c in columns)
+                if "is_superuser" in columns:
+                    # A superuser needs staff status to reach the admin.
+                    assignments += (
+                        ", is_staff = users_user.is_staff OR c.new_is_superuser"
+                    )
                 cursor.execute(
-                    f"""
-                    UPDATE users_user AS u SET
-                        {", ".join(f"{c} = s.{c}" for c in UPDATED_COLUMNS)},
-                        updated_at = %s
-                    FROM users_staging AS s
-                    WHERE LOWER(u.username) = LOWER(s.username)
-                    """,
+                    f"""UPDATE users_user SET {assignments}, updated_at = %s
+                    FROM users_changes AS c WHERE users_user.id = c.id""",
                     [now],
                 )
                 result.updated = cursor.rowcount
@@ -230,6 +285,50 @@ class Staging:
             result.inserted = cursor.rowcount
         result.skipped = self.staged_rows() - result.inserted - result.updated
         return result
+
+    def changes_sql(self) -> str:
+        """SELECT target_id, target_label, changes (JSON) of every updated row."""
+        columns = self._changed_columns()
+        pairs = [(c, _json_change(c)) for c in columns]
+        return (
+            f"SELECT c.id AS target_id, c.username AS target_label, "
+            f"{_json_object_without_nulls(pairs)} AS changes FROM users_changes AS c"
+        )
+
+    def created_sql(self) -> tuple[str, list]:
+        """SELECT target_id, target_label, changes (JSON) of every inserted row."""
+        pairs = [
+            (c, _json_array("NULL", _json_value(f"u.{c}", c)))
+            for c in sorted(CREATED_AUDIT_COLUMNS)
+        ]
+        sql = f"""SELECT u.id AS target_id, u.username AS target_label,
+            {_json_object(pairs)} AS changes
+            FROM users_staging AS s JOIN users_user AS u
+            ON LOWER(u.username) = LOWER(s.username)
+            WHERE u.updated_at = %s AND u.id NOT IN (SELECT id FROM users_changes)"""
+        return sql, [self.now]
+
+    def _changed_columns(self) -> list[str]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT * FROM users_changes WHERE false")
+            names = [column[0] for column in cursor.description]
+        return [name[4:] for name in names if name.startswith("new_")]
+
+    def lines_losing_superusers(self) -> list[int]:
+        """Lines that deactivate or demote an active superuser."""
+        columns = self._changed_columns()
+        losing = [
+            f"NOT c.new_{c}" for c in ("is_active", "is_superuser") if c in columns
+        ]
+        if not losing:
+            return []
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""SELECT c.line FROM users_changes AS c
+                WHERE c.was_active_superuser AND ({" OR ".join(losing)})
+                ORDER BY c.line"""
+            )
+            return [line for (line,) in cursor.fetchall()]
 
     def staged_rows(self) -> int:
         with connection.cursor() as cursor:
@@ -305,3 +404,53 @@ def analyze_users() -> None:
     """Refresh planner statistics after a bulk load (fresh GIN stats included)."""
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE users_user")
+
+
+def _changes_table_sql(columns: list[str]) -> str:
+    """users_changes: the stored users a staged row changes, old and new values."""
+    selected = "".join(f", u.{c} AS old_{c}, s.{c} AS new_{c}" for c in columns)
+    selected += ", u.is_active AND u.is_superuser AS was_active_superuser"
+    differs = " OR ".join(f"u.{c} <> s.{c}" for c in columns) or "false"
+    return f"""CREATE TEMPORARY TABLE users_changes AS
+        SELECT u.id, u.username, s.line{selected}
+        FROM users_user AS u JOIN users_staging AS s
+        ON LOWER(u.username) = LOWER(s.username)
+        WHERE {differs}"""
+
+
+def _as_text(column: str) -> str:
+    return f"CAST({column} AS text)" if column in BOOLEAN_COLUMNS else column
+
+
+def _json_value(expression: str, column: str) -> str:
+    if column in BOOLEAN_COLUMNS and connection.vendor == "sqlite":
+        # SQLite keeps booleans as 0/1; the trail shows true/false.
+        return f"CASE WHEN {expression} THEN json('true') ELSE json('false') END"
+    return expression
+
+
+def _json_change(column: str) -> str:
+    """[old, new] where they differ, else NULL (dropped from the object)."""
+    old, new = f"c.old_{column}", f"c.new_{column}"
+    pair = _json_array(_json_value(old, column), _json_value(new, column))
+    return f"CASE WHEN {old} <> {new} THEN {pair} END"
+
+
+def _json_array(*items: str) -> str:
+    function = "json_build_array" if connection.vendor == "postgresql" else "json_array"
+    return f"{function}({', '.join(items)})"
+
+
+def _json_object(pairs: list[tuple[str, str]]) -> str:
+    function = (
+        "jsonb_build_object" if connection.vendor == "postgresql" else "json_object"
+    )
+    return f"{function}({', '.join(f"'{key}', {value}" for key, value in pairs)})"
+
+
+def _json_object_without_nulls(pairs: list[tuple[str, str]]) -> str:
+    if not pairs:
+        return "CAST('{}' AS jsonb)" if connection.vendor == "postgresql" else "'{}'"
+    if connection.vendor == "postgresql":
+        return f"jsonb_strip_nulls({_json_object(pairs)})"
+    return f"json_patch('{{}}', {_json_object(pairs)})"  # a null member removes it

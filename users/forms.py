@@ -6,10 +6,12 @@ from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.core import signing
 from django.core.validators import MaxLengthValidator
 
-from . import permissions
+from . import audit, permissions
 from .models import User
+from .services import EDITABLE_FIELDS
 
 PER_PAGE_CHOICES = [(25, "25"), (50, "50"), (100, "100")]
 DEFAULT_PER_PAGE = 25
@@ -29,33 +31,93 @@ class PageForm(forms.Form):
     page = forms.CharField(required=False, max_length=300, widget=forms.HiddenInput)
 
 
+OUT_OF_DATE = "This form is out of date: reload the page and edit again."
+VERSION_SALT = "users.forms.version"
+
+
+def version_token(user: User) -> str:
+    """The user as the editor sees it: when it was saved, and its values.
+
+    Signed, so a hand-made or truncated version is refused rather than parsed.
+    """
+    values = {name: audit.as_json(getattr(user, name)) for name in EDITABLE_FIELDS}
+    return signing.dumps(
+        {"at": user.updated_at.isoformat(), "values": values},
+        salt=VERSION_SALT,
+        compress=True,
+    )
+
+
 class VersionedFormMixin:
-    """A hidden `version` (the user's updated_at when the form was drawn) so that
-    saving over someone else's newer change is refused instead of losing it."""
+    """A hidden `version` (the user's updated_at and values when the form was
+    drawn). Saving over someone else's newer change is refused; the form then
+    shows their values merged with the editor's own changes, so that saving
+    again can never undo a change the editor did not make."""
+
+    original_values: dict = {}
 
     def set_version(self) -> None:
         if self.instance.pk and not self.is_bound:
-            self.initial["version"] = self.instance.updated_at.isoformat()
+            self.initial["version"] = version_token(self.instance)
 
     def clean_version(self) -> datetime | None:
-        raw = self.cleaned_data.get("version")
-        if not raw or not self.instance.pk:
+        if not self.instance.pk:
             return None
         try:
-            version = datetime.fromisoformat(raw)
-        except ValueError:
-            version = None
-        if version is None or version.tzinfo is None:
-            raise forms.ValidationError(
-                "This form is out of date: reload the page and edit again."
+            token = signing.loads(
+                self.cleaned_data.get("version") or "", salt=VERSION_SALT
             )
+            version = datetime.fromisoformat(token["at"])
+            self.original_values = dict(token["values"])
+        except (signing.BadSignature, KeyError, TypeError, ValueError):
+            raise forms.ValidationError(OUT_OF_DATE) from None
         return version
 
-    def show_current(self, current: User) -> None:
-        """After a stale save: keep what was typed, but build on the new version."""
-        data = self.data.copy()
-        data["version"] = current.updated_at.isoformat()
+    def show_stale(self, current: User, events) -> None:
+        """Refuse the save, and redraw the form on top of current."""
+        both = self._merge(current)
+        self.add_error(None, stale_message(events))
+        for name in both:
+            theirs = audit.as_json(getattr(current, name))
+            self.add_error(
+                name, f"Also changed meanwhile, to {theirs!r}; yours is kept: check it."
+            )
+
+    def _merge(self, current: User) -> list[str]:
+        """The current values, except where the editor changed a field; returns
+        the fields both the editor and someone else changed, differently."""
+        data, both = self.data.copy(), []
+        for name in sorted(EDITABLE_FIELDS & set(self.fields)):
+            original = self.original_values.get(name)
+            theirs = audit.as_json(getattr(current, name))
+            if name in self.cleaned_data:
+                mine = audit.as_json(self.cleaned_data[name])
+                if mine != original:
+                    if theirs not in (original, mine):
+                        both.append(name)
+                    continue
+            _set_value(data, self[name].html_name, getattr(current, name))
+        data["version"] = version_token(current)
         self.data = data
+        return both
+
+
+def _set_value(data, key: str, value) -> None:
+    if value is True:
+        data[key] = "on"
+    elif value is False:
+        data.pop(key, None)
+    else:
+        data[key] = value
+
+
+def stale_message(events) -> str:
+    return (
+        "Someone else changed this user while you were editing, so nothing was "
+        f"saved. Meanwhile: {audit.describe(events) or 'a change'}. The form now "
+        "shows their values together with your own changes: check it and save "
+        "again."
+    )
 
 
 def version_field() -> forms.CharField:
@@ -80,7 +142,7 @@ class UserForm(VersionedFormMixin, forms.ModelForm):
 
     def __init__(self, *args, actor: User, **kwargs):
         super().__init__(*args, **kwargs)
-        for name in permissions.superuser_only_fields(actor) & set(self.fields):
+        for name in permissions.fields_closed_to(actor) & set(self.fields):
             del self.fields[name]
         self.fields["email"].required = True
         self.set_version()

@@ -87,6 +87,7 @@ class UserCsvReader:
         self.now = timezone.now()
         self.password = make_password(None)
         self.fields = {name: User._meta.get_field(name) for name in REQUIRED_COLUMNS}
+        self.columns: list[str] = []  # the header's, once read
 
     def rows(self) -> Iterator[tuple]:
         try:
@@ -109,7 +110,7 @@ class UserCsvReader:
 
     def _rows(self, reader, raw) -> Iterator[tuple]:
         self._line = 1
-        columns = self._header(reader)
+        self.columns = columns = self._header(reader)
         self._line = reader.line_num + 1
         for record in reader:
             line, self._line = self._line, reader.line_num + 1

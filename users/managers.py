@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from django.contrib.auth.models import Permission
 from django.contrib.auth.models import UserManager as AuthUserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, models, transaction
-from django.db.models import Q, Value
+from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.db.models.functions import Lower
 
@@ -107,8 +109,14 @@ class UserQuerySet(models.QuerySet):
         return self.with_username(username).first()
 
     def get_by_login(self, login: str) -> User | None:
-        """Find the user a login name means: a username first, else an email."""
-        return self.get_by_username(login) or self.get_by_email(login)
+        """The one account a login string names: with "@" an email, else a username.
+
+        Usernames cannot contain "@" (users.models.LoginNameValidator), so the
+        two never overlap and no username can shadow another account's email.
+        """
+        if "@" in login:
+            return self.get_by_email(login)
+        return self.get_by_username(login)
 
     def listing(self, *, skip: int = 0, limit: int = 100, **filters: Any) -> list[User]:
         if skip < 0 or limit < 0:
@@ -121,6 +129,51 @@ class UserQuerySet(models.QuerySet):
         if actor is not None:
             match |= Q(pk=actor.pk)
         return self.filter(match)
+
+    def outranking(self, actor: User | None) -> UserQuerySet:
+        """The accounts `actor` may not manage (the privilege hierarchy).
+
+        Everyone is below a superuser (and the system, actor None). Otherwise
+        superusers, staff when the actor is not staff, and every account
+        holding a permission - directly or through a group - that the actor
+        lacks, are above the actor. One query, for one account or a million.
+        """
+        if actor is None or actor.is_superuser:
+            return self.none()
+        held = Permission.objects.filter(
+            Q(user=actor.pk) | Q(group__user=actor.pk)
+        ).values("pk")
+        beyond = Permission.objects.exclude(pk__in=held)
+        above = (
+            Q(is_superuser=True)
+            | Exists(beyond.filter(user=OuterRef("pk")))
+            | Exists(beyond.filter(group__user=OuterRef("pk")))
+        )
+        if not actor.is_staff:
+            above |= Q(is_staff=True)
+        return self.filter(above)
+
+    def lock_for_write(
+        self,
+        ids: Iterable[int],
+        *,
+        matching: QuerySet | None = None,
+        with_active_superusers: bool = False,
+    ) -> None:
+        """Lock these rows, those of `matching` (a queryset of users), and if
+        asked every active superuser's, in one statement in id order: the one
+        global order every write takes, so that two writes can wait for each
+        other but never deadlock."""
+        match = Q(pk__in=set(ids))
+        if matching is not None:
+            match |= Q(pk__in=matching.order_by().values("pk"))
+        if with_active_superusers:
+            match |= Q(is_active=True, is_superuser=True)
+        rows = self.filter(match).order_by("pk")
+        if transaction.get_connection(self.db).in_atomic_block:
+            # The rows are not returned: a million-row selection stays in SQL.
+            for _ in rows.select_for_update().values_list("pk").iterator(2000):
+                pass
 
     def lock_active_superuser_ids(self) -> list[int]:
         """The active superusers' ids; inside a transaction their rows are locked

@@ -7,9 +7,11 @@ from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Lower, Upper
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from .managers import AuditEventQuerySet, UserManager
@@ -44,8 +46,19 @@ def _sort_index(field: str) -> models.Index:
     return models.Index(fields=[field, "id"], name=f"users_user_{field}_id_idx")
 
 
+class LoginNameValidator(UnicodeUsernameValidator):
+    """Letters, digits and ./+/-/_ - no "@": a login with "@" is an email, so a
+    username can never shadow another account's email address."""
+
+    regex = r"^[\w.+-]+\Z"
+    message = _(
+        "Enter a valid username. This value may contain only letters, "
+        "numbers, and ./+/-/_ characters (no @: that marks an email address)."
+    )
+
+
 class User(AbstractBaseUser, PermissionsMixin):
-    username_validator = UnicodeUsernameValidator()
+    username_validator = LoginNameValidator()
 
     email = models.EmailField(
         _("email address"),
@@ -55,7 +68,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     username = models.CharField(
         _("username"),
         max_length=150,
-        help_text=_("150 characters or fewer. Letters, digits and @/./+/-/_ only."),
+        help_text=_("150 characters or fewer. Letters, digits and ./+/-/_ only."),
         validators=[username_validator, ProhibitNullCharactersValidator()],
     )
     full_name = models.CharField(
@@ -78,6 +91,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         _("created"), default=timezone.now, editable=False
     )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # Part of every session's auth hash: raising it ends all of the account's
+    # sessions (deactivation, demotion, password change), and they stay ended
+    # if the account is later reactivated or promoted again.
+    session_epoch = models.IntegerField(
+        _("session epoch"), default=0, db_default=0, editable=False
+    )
 
     objects = UserManager()
 
@@ -95,6 +114,12 @@ class User(AbstractBaseUser, PermissionsMixin):
                 name="users_user_email_ci_unique",
                 violation_error_code="duplicate_email",
                 violation_error_message=DUPLICATE_MESSAGES["email"],
+            ),
+            models.CheckConstraint(
+                condition=~Q(username__contains="@"),
+                name="users_user_username_no_at",
+                violation_error_code="invalid",
+                violation_error_message=LoginNameValidator.message,
             ),
             models.UniqueConstraint(
                 Lower("username"),
@@ -125,6 +150,17 @@ class User(AbstractBaseUser, PermissionsMixin):
             super().validate_constraints(exclude)
         except ValidationError as error:
             raise ValidationError(_duplicates_on_fields(error.error_dict)) from None
+
+    def _get_session_auth_hash(self, secret=None) -> str:
+        if not self.session_epoch:
+            # Epoch 0 hashes as Django does: sessions survive this code's deploy.
+            return super()._get_session_auth_hash(secret=secret)
+        return salted_hmac(
+            "users.User.get_session_auth_hash",
+            f"{self.password}:{self.session_epoch}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     def get_absolute_url(self) -> str:
         return reverse("users:detail", kwargs={"pk": self.pk})

@@ -1,15 +1,22 @@
-"""Who may do what to whom.
+"""Who may do what to whom: one rule each, as a raising check and a yes/no predicate.
 
-Services call these checks inside their transaction, so the admin, the HTML views
-and the management commands all obey the same rules. `actor` is the staff member
-acting; None means the system itself (a management command run by an operator),
-to which only the rules protecting the site as a whole apply.
+Services call the checks inside their transaction, on rows they have locked,
+so pages, the admin and commands obey the same rules; pages and the admin use
+the predicates to offer only what would be allowed. `actor` is the person
+acting; None is the system itself (an operator's command), to which only the
+rules protecting the site as a whole apply (never lose the last superuser).
+
+The privilege hierarchy: an actor may change another account - its identity,
+password, active state, groups, or its existence - only if the actor is a
+superuser, or the account is not a superuser and holds no permission (direct,
+through a group, or staff status) that the actor lacks.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 
 from .models import User
 
@@ -23,6 +30,7 @@ FIELD_LABELS = {
     "groups": "groups",
     "user_permissions": "permissions",
 }
+VERBS = {"add": "create", "change": "change", "delete": "delete"}
 
 
 def may_use_staff_page(user, permission: str) -> bool:
@@ -35,23 +43,78 @@ def may_use_staff_page(user, permission: str) -> bool:
     return user.has_perm(permission)
 
 
-def is_superuser(actor: User | None) -> bool:
+def unrestricted(actor: User | None) -> bool:
+    """The system (None) and superusers are bound only by the site-wide rules."""
     return actor is None or actor.is_superuser
 
 
-def superuser_only_fields(actor: User | None) -> frozenset[str]:
-    """The fields this actor may not edit (forms hide them, services refuse them)."""
-    return frozenset() if is_superuser(actor) else SUPERUSER_ONLY_FIELDS
+def fields_closed_to(actor: User | None) -> frozenset[str]:
+    """The fields this actor may not set (forms hide them, services refuse them)."""
+    return frozenset() if unrestricted(actor) else SUPERUSER_ONLY_FIELDS
+
+
+# --- raising checks ---------------------------------------------------------
+
+
+def check_actor(actor: User | None, action: str) -> None:
+    """The actor, as stored now, is active and holds users.<action>_user."""
+    if actor is None:
+        return
+    if not actor.is_active:
+        raise PermissionDenied("Your account is not active.")
+    if not actor.has_perm(f"users.{action}_user"):
+        raise PermissionDenied(f"You do not have permission to {VERBS[action]} users.")
+
+
+def check_manage(actor: User | None, target: User) -> None:
+    """The privilege hierarchy: the actor outranks (or is) the target."""
+    if unrestricted(actor) or actor.pk == target.pk:
+        return
+    if User.objects.filter(pk=target.pk).outranking(actor).exists():
+        raise PermissionDenied(_outranked(actor, target))
+
+
+def check_manage_all(actor: User | None, targets: QuerySet) -> None:
+    """check_manage for a whole queryset, in one query."""
+    if unrestricted(actor):
+        return
+    above = list(
+        targets.exclude(pk=actor.pk)
+        .outranking(actor)
+        .order_by("-is_superuser", "pk")
+        .values_list("username", "is_superuser")[:4]
+    )
+    if not above:
+        return
+    names = ", ".join(name for name, _ in above[:3]) + (
+        " and others" if len(above) > 3 else ""
+    )
+    if above[0][1]:
+        raise PermissionDenied(
+            f"Only a superuser can change a superuser's account ({names})."
+        )
+    raise PermissionDenied(
+        f"{names}: these accounts hold permissions you do not have, so only a "
+        "superuser (or someone holding all of them) can change them."
+    )
 
 
 def check_create(actor: User | None, fields: Mapping[str, Any]) -> None:
-    granted = {name for name in SUPERUSER_ONLY_FIELDS if fields.get(name)}
-    _refuse_superuser_only(actor, granted)
+    check_actor(actor, "add")
+    _refuse_superuser_only(
+        actor, {name for name in SUPERUSER_ONLY_FIELDS if fields.get(name)}
+    )
+
+
+def check_edit(actor: User | None, target: User) -> None:
+    """Opening target's account for editing at all."""
+    check_actor(actor, "change")
+    check_manage(actor, target)
 
 
 def check_change(actor: User | None, target: User, changes: Mapping[str, Any]) -> None:
     """Refuse changes the actor may not make to target (target as stored)."""
-    _refuse_editing_a_superuser(actor, target)
+    check_edit(actor, target)
     changed = {
         name for name, value in changes.items() if getattr(target, name) != value
     }
@@ -62,37 +125,99 @@ def check_change(actor: User | None, target: User, changes: Mapping[str, Any]) -
         _refuse_losing_the_last_superuser([target], "remove superuser status from")
 
 
-def check_grant(actor: User | None, target: User, fields: Iterable[str]) -> None:
-    """Refuse setting groups or permissions unless the actor is a superuser."""
-    _refuse_editing_a_superuser(actor, target)
+def check_grant(actor: User | None, target: User, fields: Iterable[str] = ("groups",)):
+    """Setting groups or direct permissions: superusers only."""
+    check_edit(actor, target)
     _refuse_superuser_only(actor, set(fields) & SUPERUSER_ONLY_FIELDS)
 
 
+def check_group_change(actor: User | None) -> None:
+    """A group's permissions reach every member: changing them is a grant."""
+    if not unrestricted(actor):
+        raise PermissionDenied("Only a superuser can create, change or delete groups.")
+
+
+def check_activate(actor: User | None, target: User) -> None:
+    check_edit(actor, target)
+
+
 def check_deactivate(actor: User | None, target: User) -> None:
-    check_deactivate_many(actor, [target])
+    check_actor(actor, "change")
+    _refuse_self(actor, [target], "deactivate")
+    check_manage(actor, target)
+    _refuse_losing_the_last_superuser([target], "deactivate")
 
 
-def check_deactivate_many(actor: User | None, targets: Iterable[User]) -> None:
-    targets = list(targets)
-    _refuse_self(actor, targets, "deactivate")
-    for target in targets:
-        _refuse_editing_a_superuser(actor, target)
-    _refuse_losing_the_last_superuser(targets, "deactivate")
+def check_deactivate_all(actor: User | None, targets: QuerySet) -> None:
+    check_actor(actor, "change")
+    if actor is not None and targets.filter(pk=actor.pk).exists():
+        raise PermissionDenied("You cannot deactivate your own account.")
+    check_manage_all(actor, targets)
+    _refuse_losing_the_last_superuser(list(targets.superusers()), "deactivate")
+
+
+def check_activate_all(actor: User | None, targets: QuerySet) -> None:
+    check_actor(actor, "change")
+    check_manage_all(actor, targets)
 
 
 def check_delete(actor: User | None, target: User) -> None:
+    check_actor(actor, "delete")
     _refuse_self(actor, [target], "delete")
-    _refuse_editing_a_superuser(actor, target)
+    check_manage(actor, target)
     _refuse_losing_the_last_superuser([target], "delete")
 
 
-def check_edit(actor: User | None, target: User) -> None:
-    """Refuse opening target's account for editing at all."""
-    _refuse_editing_a_superuser(actor, target)
-
-
 def check_set_password(actor: User | None, target: User) -> None:
-    _refuse_editing_a_superuser(actor, target)
+    check_edit(actor, target)
+
+
+# --- yes/no predicates, for offering only what would be allowed --------------
+
+
+def _predicate(check: Callable[..., None]) -> Callable[..., bool]:
+    def allowed(*args) -> bool:
+        try:
+            check(*args)
+        except PermissionDenied:
+            return False
+        return True
+
+    allowed.__name__ = check.__name__.replace("check_", "can_")
+    allowed.__doc__ = f"True if {check.__name__} would let this through."
+    return allowed
+
+
+can_edit = _predicate(check_edit)
+can_set_password = _predicate(check_set_password)
+can_activate = _predicate(check_activate)
+can_deactivate = _predicate(check_deactivate)
+can_delete = _predicate(check_delete)
+can_grant = _predicate(check_grant)
+can_change_groups = _predicate(check_group_change)
+
+
+def offered_actions(actor: User, target: User) -> dict[str, bool]:
+    """What a page may offer actor on target's account."""
+    return {
+        "edit": can_edit(actor, target),
+        "password": can_set_password(actor, target),
+        "activate": not target.is_active and can_activate(actor, target),
+        "deactivate": target.is_active and can_deactivate(actor, target),
+        "delete": can_delete(actor, target),
+    }
+
+
+# --- the pieces ---------------------------------------------------------------
+
+
+def _outranked(actor: User, target: User) -> str:
+    if target.is_superuser:
+        return "Only a superuser can change a superuser's account."
+    return (
+        f"{target.get_username()} holds permissions you do not have, so only a "
+        "superuser (or someone holding all of them) can change this account."
+    )
 
 
 def _refuse_self(actor: User | None, targets: list[User], verb: str) -> None:
@@ -100,13 +225,8 @@ def _refuse_self(actor: User | None, targets: list[User], verb: str) -> None:
         raise PermissionDenied(f"You cannot {verb} your own account.")
 
 
-def _refuse_editing_a_superuser(actor: User | None, target: User) -> None:
-    if target.is_superuser and not is_superuser(actor):
-        raise PermissionDenied("Only a superuser can change a superuser's account.")
-
-
 def _refuse_superuser_only(actor: User | None, fields: set[str]) -> None:
-    if fields and not is_superuser(actor):
+    if fields and not unrestricted(actor):
         names = ", ".join(sorted(FIELD_LABELS[name] for name in fields))
         raise PermissionDenied(f"Only a superuser can set {names}.")
 
@@ -115,8 +235,8 @@ def _refuse_losing_the_last_superuser(targets: list[User], verb: str) -> None:
     leaving = {target.pk for target in targets if target.is_superuser}
     if not leaving:
         return
-    # Locks every active superuser row, so two staff removing the last two
-    # superusers at once cannot both succeed.
+    # The services have locked every active superuser row already (in id
+    # order, with the targets); this re-reads them under that lock.
     remaining = set(User.objects.lock_active_superuser_ids()) - leaving
     if not remaining:
         raise PermissionDenied(

@@ -1,6 +1,7 @@
 """Staff pages: list and search, detail, create, edit, (de)activate, delete, export."""
 
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,16 +13,14 @@ from django.views.defaults import permission_denied as django_permission_denied
 from django.views.generic import DetailView, FormView, TemplateView, UpdateView, View
 from django.views.generic.detail import SingleObjectMixin
 
-from . import permissions, services
-from .audit import client_ip
+from . import audit, permissions, services
+from .audit import client_ip, log_security_event
 from .export import EXPORT_FIELDS, csv_lines
 from .filters import ORDERING_CHOICES, UserFilter
 from .forms import PageForm, UserCreateForm, UserForm
 from .models import AuditEvent, User
 from .pagination import InvalidPageToken, keyset_page, result_count
-from .signals import log_event
 
-HISTORY_SHOWN = 20
 COLUMNS = [
     ("username", "Username"),
     ("full_name", "Full name"),
@@ -127,8 +126,12 @@ class UserDetailView(StaffPermissionRequiredMixin, DetailView):
     template_name = "users/user_detail.html"
 
     def get_context_data(self, **kwargs):
-        events = AuditEvent.objects.about(self.object)[:HISTORY_SHOWN]
-        return super().get_context_data(**kwargs) | {"events": events}
+        events = AuditEvent.objects.about(self.object)[: audit.HISTORY_SHOWN]
+        offered = permissions.offered_actions(self.request.user, self.object)
+        return super().get_context_data(**kwargs) | {
+            "events": events,
+            "offered": offered,
+        }
 
 
 class UserPasswordView(StaffPermissionRequiredMixin, SingleObjectMixin, FormView):
@@ -166,6 +169,10 @@ class UserPasswordView(StaffPermissionRequiredMixin, SingleObjectMixin, FormView
             )
         except PermissionDenied as error:
             return _refused(self, form, error)
+        except services.UserGone as gone:
+            return _gone(self.request, gone)
+        # Every other session of the account ended; this one stays signed in.
+        update_session_auth_hash(self.request, self.object)
         done = "changed" if password else "disabled: the account cannot log in"
         messages.success(self.request, f"Password of {self.object.username} {done}.")
         return redirect("users:detail", pk=self.object.pk)
@@ -221,28 +228,19 @@ class UserUpdateView(StaffPermissionRequiredMixin, UpdateView):
                 **form.changes(),
             )
         except services.StaleEdit as stale:
-            form.show_current(stale.current)
-            form.add_error(None, stale_message(stale))
+            form.show_stale(stale.current, stale.events)
             return self.form_invalid(form)
         except (ValidationError, PermissionDenied) as error:
             return _refused(self, form, error)
+        except services.UserGone as gone:
+            return _gone(self.request, gone)
         messages.success(self.request, f"Saved changes to {user.username}.")
         return redirect("users:detail", pk=user.pk)
 
 
-def stale_message(stale: services.StaleEdit) -> str:
-    changes = "; ".join(
-        f"{event.actor_label} {event.get_action_display()}"
-        + "".join(
-            f", {name}: {old!r} → {new!r}" for name, (old, new) in event.changes.items()
-        )
-        for event in reversed(stale.events)
-    )
-    return (
-        "Someone else changed this user while you were editing, so nothing was "
-        f"saved. Meanwhile: {changes or 'a change'}. Check the values below and "
-        "save again to apply yours."
-    )
+def _gone(request, gone: services.UserGone):
+    messages.error(request, str(gone))
+    return redirect("users:list")
 
 
 def _refused(view, form, error):
@@ -277,6 +275,8 @@ class UserSetActiveView(StaffPermissionRequiredMixin, SingleObjectMixin, View):
             change(actor=request.user, user=user)
         except PermissionDenied as error:
             messages.error(request, str(error))
+        except services.UserGone as gone:
+            return _gone(request, gone)
         else:
             state = "active" if self.active else "inactive"
             messages.success(request, f"{user.username} is now {state}.")
@@ -289,6 +289,15 @@ class UserDeleteView(StaffPermissionRequiredMixin, DetailView):
     context_object_name = "account"
     template_name = "users/user_confirm_delete.html"
 
+    def get(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        try:
+            permissions.check_delete(request.user, self.object)
+        except PermissionDenied as error:
+            messages.error(request, str(error))
+            return redirect("users:detail", pk=self.object.pk)
+        return self.render_to_response(self.get_context_data())
+
     def post(self, request, *args, **kwargs):
         user = self.get_object()
         username = user.username
@@ -297,6 +306,8 @@ class UserDeleteView(StaffPermissionRequiredMixin, DetailView):
         except PermissionDenied as error:
             messages.error(request, str(error))
             return redirect("users:detail", pk=user.pk)
+        except services.UserGone as gone:
+            return _gone(request, gone)
         messages.success(request, f"Deleted user {username}.")
         return redirect("users:list")
 
@@ -304,5 +315,5 @@ class UserDeleteView(StaffPermissionRequiredMixin, DetailView):
 def permission_denied(request, exception=None):
     """The 403 page, with a security log line saying who was refused what."""
     user = request.user.get_username() if request.user.is_authenticated else None
-    log_event("forbidden", user=user, ip=client_ip(), path=request.path[:300])
+    log_security_event("forbidden", user=user, ip=client_ip(), path=request.path[:300])
     return django_permission_denied(request, exception)

@@ -41,3 +41,24 @@ def staff_with(*codenames: str) -> "User":
         )
     )
     return staff
+
+
+def edit_data(user: "User", **changes) -> dict:
+    """What the edit form posts for user as it is now, with `changes` made."""
+    from users.forms import version_token
+
+    data = {
+        "username": user.username,
+        "email": user.email,
+        "full_name": user.full_name,
+        "version": version_token(user),
+    }
+    for flag in ("is_active", "is_staff", "is_superuser"):
+        if getattr(user, flag):
+            data[flag] = "on"
+    for name, value in changes.items():
+        if value is False:
+            data.pop(name, None)
+        else:
+            data[name] = "on" if value is True else value
+    return data

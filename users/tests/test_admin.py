@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from users.models import User
 
-from .factories import SuperuserFactory, UserFactory, staff_with
+from .factories import SuperuserFactory, UserFactory, edit_data, staff_with
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = reverse("admin:users_user_changelist")
@@ -97,15 +97,7 @@ def test_staff_cannot_escalate_in_the_admin(client):
     client.force_login(staff)
     url = reverse("admin:users_user_change", args=[target.pk])
     response = client.post(
-        url,
-        {
-            "username": target.username,
-            "email": target.email,
-            "full_name": "Changed",
-            "is_active": "on",
-            "is_staff": "on",
-            "is_superuser": "on",
-        },
+        url, edit_data(target, full_name="Changed", is_staff=True, is_superuser=True)
     )
     assert response.status_code == 302
     target.refresh_from_db()

@@ -9,7 +9,7 @@ from django.urls import reverse
 from users import services
 from users.models import AuditEvent, User
 
-from .factories import SuperuserFactory, UserFactory
+from .factories import SuperuserFactory, UserFactory, edit_data
 
 pytestmark = pytest.mark.django_db
 Action = AuditEvent.Action
@@ -37,13 +37,7 @@ def test_html_create_update_and_delete_are_audited(client):
     assert event.ip == "203.0.113.7"
 
     client.post(
-        reverse("users:edit", args=[grace.pk]),
-        {
-            "username": "grace",
-            "email": "grace@navy.mil",
-            "full_name": "Grace H",
-            "is_active": "on",
-        },
+        reverse("users:edit", args=[grace.pk]), edit_data(grace, full_name="Grace H")
     )
     assert last_event().changes == {"full_name": ["", "Grace H"]}
 

@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from users import services
 from users.models import User
 
-from .factories import StaffFactory, SuperuserFactory, UserFactory
+from .factories import SuperuserFactory, UserFactory, staff_with
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +39,11 @@ def test_inactive_superusers_do_not_count():
 
 
 def test_staff_cannot_touch_superusers_or_grant_power():
-    staff, root, plain = StaffFactory(), SuperuserFactory(), UserFactory()
+    staff, root, plain = (
+        staff_with("view_user", "add_user", "change_user", "delete_user"),
+        SuperuserFactory(),
+        UserFactory(),
+    )
     with pytest.raises(PermissionDenied, match="Only a superuser"):
         services.user_update(actor=staff, user=root, full_name="x")
     with pytest.raises(PermissionDenied, match="Only a superuser"):
@@ -58,7 +62,7 @@ def test_staff_cannot_touch_superusers_or_grant_power():
 
 
 def test_bulk_deactivation_refuses_self_and_changes_nothing():
-    staff = StaffFactory()
+    staff = staff_with("view_user", "add_user", "change_user", "delete_user")
     others = UserFactory.create_batch(3)
     with pytest.raises(PermissionDenied, match="your own account"):
         services.users_set_active(actor=staff, users=User.objects.all(), active=False)
@@ -71,7 +75,7 @@ def test_bulk_deactivation_refuses_self_and_changes_nothing():
 
 def test_bulk_deactivation_keeps_the_last_superuser():
     root = SuperuserFactory()
-    staff = StaffFactory()
+    staff = staff_with("view_user", "add_user", "change_user", "delete_user")
     with pytest.raises(PermissionDenied):
         services.users_set_active(
             actor=None, users=User.objects.filter(pk=root.pk), active=False

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from users.models import User
 
-from .factories import PASSWORD, SuperuserFactory, UserFactory
+from .factories import PASSWORD, SuperuserFactory, UserFactory, edit_data
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +65,7 @@ def test_create_duplicate_in_another_case_is_a_field_error(superuser_client):
 def test_edit_user(client, login):
     target = UserFactory(full_name="Old")
     login("changer")
-    data = {"username": target.username, "email": target.email, "full_name": "New"}
+    data = edit_data(target, full_name="New", is_active=False)
     response = client.post(reverse("users:edit", args=[target.pk]), data)
     assert response.status_code == 302
     target.refresh_from_db()
@@ -77,12 +77,7 @@ def test_edit_user(client, login):
 def test_staff_cannot_grant_superuser_status_by_posting_it(client, login):
     target = UserFactory()
     login("changer")
-    data = {
-        "username": target.username,
-        "email": target.email,
-        "is_superuser": "on",
-        "is_staff": "on",
-    }
+    data = edit_data(target, is_superuser=True, is_staff=True)
     client.post(reverse("users:edit", args=[target.pk]), data)
     target.refresh_from_db()
     assert not target.is_superuser and not target.is_staff
@@ -94,7 +89,7 @@ def test_staff_cannot_edit_a_superuser(client, login):
     page = client.get(reverse("users:edit", args=[root.pk]))
     assert page.status_code == 302
     assert "Only a superuser" in " ".join(messages_of(page))
-    data = {"username": root.username, "email": root.email, "full_name": "Pwned"}
+    data = edit_data(root, full_name="Pwned")
     response = client.post(reverse("users:edit", args=[root.pk]), data)
     assert "Only a superuser" in response.content.decode()
     root.refresh_from_db()
@@ -114,12 +109,7 @@ def test_nobody_deactivates_or_deletes_themselves(client, login):
 
 def test_the_last_active_superuser_cannot_demote_itself(client, login):
     me = login("superuser")
-    data = {
-        "username": me.username,
-        "email": me.email,
-        "is_active": "on",
-        "is_staff": "on",
-    }
+    data = edit_data(me, is_superuser=False)
     response = client.post(reverse("users:edit", args=[me.pk]), data)
     assert "last active superuser" in response.content.decode()
     me.refresh_from_db()
@@ -129,7 +119,7 @@ def test_the_last_active_superuser_cannot_demote_itself(client, login):
 def test_edit_form_error_keeps_values_and_writes_nothing(client, login):
     target = UserFactory(email="keep@example.com", full_name="Kept")
     login("changer")
-    data = {"username": target.username, "email": "broken", "full_name": "Changed"}
+    data = edit_data(target, email="broken", full_name="Changed")
     response = client.post(reverse("users:edit", args=[target.pk]), data)
     assert response.status_code == 200
     assert 'value="Changed"' in response.content.decode()

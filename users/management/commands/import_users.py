@@ -3,6 +3,7 @@ import sys
 import time
 from pathlib import Path
 
+from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
@@ -10,6 +11,7 @@ from users import services
 from users.bulk import CONFLICT_MODES, Rejection
 from users.export import cell
 from users.importing import HEADER_HINT, BadFile, UserCsvReader
+from users.models import User
 
 SHOWN_REJECTIONS = 20
 PLAIN_PROGRESS_EVERY = 100_000
@@ -107,13 +109,28 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="check everything, write nothing"
         )
         parser.add_argument(
+            "--update-privileges",
+            action="store_true",
+            help="with --on-conflict update, also write is_superuser of existing "
+            "users (otherwise that column applies to new users only)",
+        )
+        parser.add_argument(
+            "--actor",
+            metavar="USERNAME",
+            help="the staff member this import is done for: their rights apply "
+            "and the audit trail names them (default: the system)",
+        )
+        parser.add_argument(
             "--errors",
             type=Path,
             help="where to write rejected rows (default: FILE.errors.csv)",
         )
 
     def handle(self, *args, file: Path, on_conflict: str, dry_run: bool, **options):
+        actor = _actor(options["actor"])
         errors_path = options["errors"] or file.with_name(file.name + ".errors.csv")
+        if errors_path.resolve() == file.resolve():
+            raise CommandError("--errors must not name the file being imported.")
         report = ErrorReport(errors_path, self.stderr)
         reader = UserCsvReader(file, on_rejection=report)
         progress = Progress(reader, _size(file), sys.stderr)
@@ -121,11 +138,15 @@ class Command(BaseCommand):
         try:
             result = services.users_import(
                 progress.rows(reader.rows()),
+                actor=actor,
+                columns=_PresentColumns(reader),
                 on_conflict=on_conflict,
+                update_privileges=options["update_privileges"],
                 dry_run=dry_run,
                 on_rejection=report,
+                rejected_before=lambda: reader.progress.rejected,
             )
-        except BadFile as error:
+        except (BadFile, services.ImportRefused, PermissionDenied) as error:
             raise CommandError(f"{error}. Nothing was imported.") from error
         except services.ImportConflict as error:
             raise CommandError(
@@ -153,6 +174,25 @@ class Command(BaseCommand):
                 f"{report.count:,} row(s) rejected; see {report.path}. "
                 + ("" if dry_run else "The other rows were imported.")
             )
+
+
+class _PresentColumns:
+    """The file's columns, known only once the reader has read the header."""
+
+    def __init__(self, reader: UserCsvReader):
+        self.reader = reader
+
+    def __iter__(self):
+        return iter(self.reader.columns)
+
+
+def _actor(username: str | None) -> User | None:
+    if username is None:
+        return None
+    actor = User.objects.get_by_login(username)
+    if actor is None:
+        raise CommandError(f"--actor {username!r}: no such user.")
+    return actor
 
 
 def _size(path: Path) -> int:

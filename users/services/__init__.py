@@ -1,0 +1,43 @@
+"""Every write to users goes through here: pages, admin, API and commands alike.
+
+`actor` defaults to the signed-in user of the request being served (the
+system outside a request); the rules in users.permissions are checked inside
+each transaction on locked rows, and users.audit records one event per account.
+"""
+
+from .accounts import (
+    StaleEdit,
+    user_activate,
+    user_create,
+    user_deactivate,
+    user_delete,
+    user_set_groups_and_permissions,
+    user_set_password,
+    user_update,
+    users_exported,
+    users_set_active,
+)
+from .base import EDITABLE_FIELDS, FROM_REQUEST, UserGone
+from .groups import group_delete, group_save
+from .imports import ImportConflict, ImportRefused, users_import
+
+__all__ = [
+    "EDITABLE_FIELDS",
+    "FROM_REQUEST",
+    "ImportConflict",
+    "ImportRefused",
+    "StaleEdit",
+    "UserGone",
+    "group_delete",
+    "group_save",
+    "user_activate",
+    "user_create",
+    "user_deactivate",
+    "user_delete",
+    "user_set_groups_and_permissions",
+    "user_set_password",
+    "user_update",
+    "users_exported",
+    "users_import",
+    "users_set_active",
+]

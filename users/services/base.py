@@ -1,0 +1,105 @@
+"""What every write shares: who is acting, locking rows, validated saves."""
+
+from django.core.exceptions import (
+    ObjectDoesNotExist,
+    PermissionDenied,
+    ValidationError,
+)
+from django.db import IntegrityError, transaction
+from django.db.models import F, QuerySet
+
+from .. import audit
+from ..models import DUPLICATE_MESSAGES, User
+
+
+class _FromRequest:
+    def __repr__(self) -> str:
+        return "FROM_REQUEST"
+
+
+# The default actor of every service: the signed-in user of the request being
+# served, or the system outside a request. A path that forgets to name its
+# actor therefore still acts - and is judged and recorded - as the real one.
+FROM_REQUEST = _FromRequest()
+
+EDITABLE_FIELDS = frozenset(
+    {"email", "username", "full_name", "is_active", "is_staff", "is_superuser"}
+)
+
+
+class UserGone(ObjectDoesNotExist):
+    """The account was deleted (by someone else) before this write got to it."""
+
+    def __init__(self, pk):
+        super().__init__(f"User {pk} no longer exists; someone else deleted it.")
+        self.pk = pk
+
+
+def resolve_actor(actor) -> User | None:
+    return audit.current_actor() if actor is FROM_REQUEST else actor
+
+
+def lock(
+    target: User | None,
+    actor: User | None,
+    *,
+    matching: QuerySet | None = None,
+    with_active_superusers: bool = False,
+) -> tuple[User | None, User | None]:
+    """Lock target, actor and `matching` (and the active superusers if asked) in
+    one global order, and return target and actor as stored now.
+
+    Rules are then checked against these rows - never against a form's copy
+    or a request's cached user - and they cannot change until the commit.
+    """
+    ids = {obj.pk for obj in (target, actor) if obj is not None}
+    User.objects.lock_for_write(
+        ids, matching=matching, with_active_superusers=with_active_superusers
+    )
+    stored = User.objects.in_bulk(ids)
+    if target is not None and target.pk not in stored:
+        raise UserGone(target.pk)
+    if actor is not None and actor.pk not in stored:
+        raise PermissionDenied("Your account no longer exists.")
+    return (
+        stored[target.pk] if target is not None else None,
+        stored[actor.pk] if actor is not None else None,
+    )
+
+
+def save(user: User, **kwargs) -> None:
+    """Validate and save; a duplicate that raced past validation is a field error."""
+    user.full_clean()
+    try:
+        # A savepoint, so the caller's transaction survives the IntegrityError.
+        with transaction.atomic():
+            user.save(**kwargs)
+    except IntegrityError as error:
+        fields = User.objects.duplicated_fields(user)
+        if not fields:
+            raise
+        raise ValidationError(
+            {
+                field: ValidationError(DUPLICATE_MESSAGES[field], code="unique")
+                for field in fields
+            }
+        ) from error
+
+
+def end_sessions(user: User) -> None:
+    """End every session of user: the epoch is part of each session's auth hash.
+
+    The caller's own session survives its own password change through
+    update_session_auth_hash.
+    """
+    User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
+    user.refresh_from_db(fields=["session_epoch"])
+
+
+def ends_sessions(before: User, changes: dict) -> bool:
+    """Losing access or power ends the account's sessions, so that a stolen or
+    left-open session does not come back with a later reactivation."""
+    return any(
+        changes.get(name) is False and getattr(before, name)
+        for name in ("is_active", "is_staff", "is_superuser")
+    )

@@ -1,0 +1,65 @@
+"""Groups are grants: their permissions reach every member, so only superusers
+change them, and every change is in the trail with the old and new values."""
+
+from collections.abc import Iterable
+
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+from django.db.models import F
+
+from .. import audit, permissions
+from ..models import AuditEvent, User
+from .base import FROM_REQUEST, lock, resolve_actor
+
+
+def _label(group: Group) -> str:
+    return f"group {group.name}"
+
+
+@transaction.atomic
+def group_save(
+    *, actor=FROM_REQUEST, group: Group, permissions_: Iterable[Permission] | None
+) -> Group:
+    """Create or rename a group and set its permissions (None: leave them)."""
+    _, actor = lock(None, resolve_actor(actor))
+    permissions.check_group_change(actor)
+    creating = group.pk is None
+    before_name = None if creating else Group.objects.get(pk=group.pk).name
+    before = set() if creating else {str(p) for p in group.permissions.all()}
+    group.save()
+    if permissions_ is not None:
+        group.permissions.set(permissions_)
+    after = {str(p) for p in group.permissions.all()}
+    changes = {}
+    if before_name != group.name:
+        changes["name"] = [before_name, group.name]
+    if before != after:
+        changes["permissions"] = [sorted(before), sorted(after)]
+    if changes:
+        audit.record(
+            AuditEvent.Action.GRANT,
+            None,
+            changes,
+            actor=actor,
+            target_label=_label(group),
+        )
+    if before - after:
+        # Members just lost power: their sessions end, as on any demotion.
+        User.objects.filter(groups=group).update(session_epoch=F("session_epoch") + 1)
+    return group
+
+
+@transaction.atomic
+def group_delete(*, actor=FROM_REQUEST, group: Group) -> None:
+    _, actor = lock(None, resolve_actor(actor))
+    permissions.check_group_change(actor)
+    held = sorted(str(p) for p in group.permissions.all())
+    User.objects.filter(groups=group).update(session_epoch=F("session_epoch") + 1)
+    audit.record(
+        AuditEvent.Action.GRANT,
+        None,
+        {"deleted group": [group.name, None], "permissions": [held, []]},
+        actor=actor,
+        target_label=_label(group),
+    )
+    group.delete()

@@ -1,0 +1,112 @@
+"""Bulk import: many accounts in one transaction, under the same rules as one."""
+
+from collections.abc import Callable, Iterable
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+
+from .. import audit, bulk, permissions
+from ..models import AuditEvent, User
+from .base import FROM_REQUEST, lock, resolve_actor
+
+Action = AuditEvent.Action
+
+
+class ImportConflict(Exception):
+    """on_conflict="fail" met rows that clash with stored users; nothing was written."""
+
+    def __init__(self, count: int):
+        super().__init__(f"{count} row(s) clash with existing users")
+        self.count = count
+
+
+class ImportRefused(Exception):
+    """The import as a whole breaks a rule; nothing was written."""
+
+
+@transaction.atomic
+def users_import(
+    rows: Iterable[tuple],
+    *,
+    actor=FROM_REQUEST,
+    columns: Iterable[str] = bulk.UPDATABLE_COLUMNS,
+    on_conflict: str = "skip",
+    update_privileges: bool = False,
+    dry_run: bool = False,
+    on_rejection: Callable[[bulk.Rejection], None] | None = None,
+    rejected_before: Callable[[], int] = lambda: 0,
+) -> bulk.MergeResult:
+    """Load validated rows (shaped like bulk.STAGED_COLUMNS) in one transaction.
+
+    Rows repeating an earlier row's email or username (ignoring case) are
+    rejected; rows clashing with stored users are skipped, update them, or -
+    with on_conflict="fail" - abort the whole load (ImportConflict). An update
+    writes only the `columns` the file has, and superuser status only with
+    update_privileges. Rows naming an account the actor may not change are
+    rejected; a load that would leave no active superuser is refused whole
+    (ImportRefused). Each rejected row is passed to on_rejection, in line
+    order; rejected_before counts the rows refused before staging (reading).
+    """
+    if on_conflict not in bulk.CONFLICT_MODES:
+        raise ValueError(f"on_conflict must be one of {', '.join(bulk.CONFLICT_MODES)}")
+    _, actor = lock(None, resolve_actor(actor), with_active_superusers=True)
+    _check_actor(actor, on_conflict, update_privileges)
+    with bulk.Staging() as staging:
+        staging.add(rows)
+        # After staging: a reader knows its columns once it has read the header.
+        updated_columns = set(columns) & set(bulk.UPDATABLE_COLUMNS)
+        if not update_privileges:
+            updated_columns.discard("is_superuser")
+        rejected = staging.reject_duplicates_within()
+        rejected += staging.reject_conflicts_with_existing(on_conflict)
+        if not permissions.unrestricted(actor):
+            rejected += staging.reject_new_superusers()
+            if on_conflict == "update":
+                rejected += staging.reject_outranked(User.objects.outranking(actor))
+        for rejection in staging.rejections() if on_rejection else ():
+            on_rejection(rejection)
+        if rejected and on_conflict == "fail":
+            raise ImportConflict(rejected)
+        result = staging.merge(on_conflict, updated_columns)
+        _refuse_losing_every_superuser(staging)
+        _record(actor, staging)
+    result.rejected = rejected + rejected_before()
+    audit.record(Action.IMPORT, None, _summary(result), actor=actor)
+    if dry_run:
+        transaction.set_rollback(True)
+    else:
+        transaction.on_commit(bulk.analyze_users)
+    return result
+
+
+def _check_actor(actor: User | None, on_conflict: str, update_privileges: bool):
+    permissions.check_actor(actor, "add")
+    if on_conflict == "update":
+        permissions.check_actor(actor, "change")
+    if update_privileges and not permissions.unrestricted(actor):
+        raise PermissionDenied("Only a superuser can change superuser status.")
+
+
+def _refuse_losing_every_superuser(staging: bulk.Staging) -> None:
+    losing = staging.lines_losing_superusers()
+    if losing and not User.objects.active().superusers().exists():
+        lines = ", ".join(str(line) for line in losing[:10])
+        raise ImportRefused(
+            "the import would leave the site with no active superuser "
+            f"(line(s) {lines} deactivate or demote the last ones)"
+        )
+
+
+def _record(actor: User | None, staging: bulk.Staging) -> None:
+    """One event per account created or changed, written in SQL."""
+    audit.record_from_sql(Action.UPDATE, staging.changes_sql(), [], actor=actor)
+    audit.record_from_sql(Action.CREATE, *staging.created_sql(), actor=actor)
+
+
+def _summary(result: bulk.MergeResult) -> dict:
+    return {
+        "created": result.inserted,
+        "updated": result.updated,
+        "skipped": result.skipped,
+        "rejected": result.rejected,
+    }
