@@ -1,0 +1,178 @@
+"""The privilege hierarchy: actor role x target role x action, on our pages and
+in the admin. An action happens (its effect is in the database) exactly when
+the rules allow it; otherwise nothing changes, whatever the response."""
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from users.models import User
+
+from .factories import SuperuserFactory, UserFactory, edit_data, staff_with
+
+pytestmark = pytest.mark.django_db
+
+FULL = ("view_user", "add_user", "change_user", "delete_user")
+ROLES = {
+    "non_staff": lambda: UserFactory(),
+    "view_only": lambda: staff_with("view_user"),
+    "change": lambda: staff_with("view_user", "change_user"),
+    "full": lambda: staff_with(*FULL),
+    "superuser": lambda: SuperuserFactory(),
+}
+# Who outranks whom: the target's permissions (and staff status) are a subset
+# of the actor's, or the actor is a superuser.
+BELOW = {
+    "non_staff": set(),
+    "view_only": set(),
+    "change": {"non_staff", "view_only", "change"},
+    "full": {"non_staff", "view_only", "change", "full"},
+    "superuser": set(ROLES),
+}
+NEEDS = {  # the model permission each action needs besides the hierarchy
+    "identity": "change",
+    "password": "change",
+    "deactivate": "change",
+    "delete": "delete",
+    "grant": "superuser",
+}
+HOLDS = {
+    "non_staff": set(),
+    "view_only": set(),
+    "change": {"change"},
+    "full": {"change", "delete"},
+    "superuser": {"change", "delete", "superuser"},
+}
+NEW_PASSWORD = "a-new-pass-8462"
+
+
+def allowed(actor: str, target: str, action: str) -> bool:
+    return target in BELOW[actor] and NEEDS[action] in HOLDS[actor]
+
+
+def _identity_html(client, target):
+    data = edit_data(target, email=f"renamed{target.pk}@example.com")
+    client.post(reverse("users:edit", args=[target.pk]), data)
+
+
+def _identity_admin(client, target):
+    data = edit_data(target, email=f"renamed{target.pk}@example.com")
+    client.post(reverse("admin:users_user_change", args=[target.pk]), data)
+
+
+def _password(url_name):
+    def act(client, target):
+        client.post(
+            reverse(url_name, args=[target.pk]),
+            {
+                "usable_password": "true",
+                "password1": NEW_PASSWORD,
+                "password2": NEW_PASSWORD,
+            },
+        )
+
+    return act
+
+
+def _deactivate_html(client, target):
+    client.post(reverse("users:deactivate", args=[target.pk]))
+
+
+def _deactivate_admin(client, target):
+    client.post(
+        reverse("admin:users_user_changelist"),
+        {"action": "deactivate_selected", "_selected_action": [target.pk]},
+    )
+
+
+def _delete_html(client, target):
+    client.post(reverse("users:delete", args=[target.pk]))
+
+
+def _delete_admin(client, target):
+    client.post(reverse("admin:users_user_delete", args=[target.pk]), {"post": "yes"})
+
+
+def _grant_admin(client, target):
+    group = Group.objects.create(name=f"granted{target.pk}")
+    data = edit_data(target) | {"groups": [group.pk]}
+    client.post(reverse("admin:users_user_change", args=[target.pk]), data)
+
+
+def happened(action: str, target: User) -> bool:
+    stored = User.objects.filter(pk=target.pk).first()
+    if action == "delete":
+        return stored is None
+    return {
+        "identity": lambda: stored.email == f"renamed{target.pk}@example.com",
+        "password": lambda: stored.check_password(NEW_PASSWORD),
+        "deactivate": lambda: not stored.is_active,
+        "grant": lambda: stored.groups.exists(),
+    }[action]()
+
+
+SURFACES = {
+    ("html", "identity"): _identity_html,
+    ("html", "password"): _password("users:password"),
+    ("html", "deactivate"): _deactivate_html,
+    ("html", "delete"): _delete_html,
+    ("admin", "identity"): _identity_admin,
+    ("admin", "password"): _password("admin:auth_user_password_change"),
+    ("admin", "deactivate"): _deactivate_admin,
+    ("admin", "delete"): _delete_admin,
+    ("admin", "grant"): _grant_admin,
+}
+CASES = [
+    (surface, action, actor, target)
+    for (surface, action) in SURFACES
+    for actor in ROLES
+    for target in ROLES
+]
+
+
+@pytest.mark.parametrize(("surface", "action", "actor", "target"), CASES)
+def test_hierarchy(client, surface, action, actor, target):
+    SuperuserFactory()  # never the last superuser: that rule is tested apart
+    acting, targeted = ROLES[actor](), ROLES[target]()
+    client.force_login(acting)
+    SURFACES[surface, action](client, targeted)
+    expected = allowed(actor, target, action)
+    assert happened(action, targeted) is expected, (
+        f"{actor} {action} {target} via {surface}: expected "
+        f"{'allowed' if expected else 'refused'}"
+    )
+
+
+def test_permissions_through_a_group_count_like_direct_ones(client):
+    """A change-only staff member may not touch someone whose group grants delete."""
+    group = Group.objects.create(name="deleters")
+    group.permissions.set(staff_with(*FULL).user_permissions.all())
+    target = staff_with("view_user")
+    target.groups.add(group)
+    client.force_login(staff_with("view_user", "change_user"))
+    _password("users:password")(client, target)
+    assert not happened("password", target)
+
+
+def test_refused_actions_are_not_offered(client):
+    """The detail page offers only what the rules would allow."""
+    client.force_login(staff_with("view_user", "change_user"))
+    above = staff_with(*FULL)
+    html = client.get(reverse("users:detail", args=[above.pk])).content.decode()
+    for action in ("edit", "password", "deactivate", "delete"):
+        assert reverse(f"users:{action}", args=[above.pk]) not in html
+    below = UserFactory()
+    html = client.get(reverse("users:detail", args=[below.pk])).content.decode()
+    for action in ("edit", "password", "deactivate"):
+        assert reverse(f"users:{action}", args=[below.pk]) in html
+    assert reverse("users:delete", args=[below.pk]) not in html  # no delete_user
+
+
+def test_the_admin_offers_no_delete_or_change_above_the_actor(client):
+    client.force_login(staff_with(*FULL))
+    above = SuperuserFactory()
+    html = client.get(reverse("admin:users_user_change", args=[above.pk]))
+    assert html.status_code == 200
+    content = html.content.decode()
+    assert reverse("admin:users_user_delete", args=[above.pk]) not in content
+    assert 'name="_save"' not in content  # read-only view
