@@ -52,7 +52,7 @@ def test_an_import_never_leaves_no_active_superuser(tmp_path):
     text = "username,email,full_name,is_active,is_superuser\n" + (
         f"root,{root.email},Root,false,false\n"
     )
-    with pytest.raises(CommandError, match="no active superuser.*line"):
+    with pytest.raises(CommandError, match=r"no active superuser.*line"):
         run(tmp_path, text, "--on-conflict", "update", "--update-privileges")
     root.refresh_from_db()
     assert root.is_active and root.is_superuser
