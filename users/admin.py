@@ -47,6 +47,16 @@ class EstimatedCountPaginator(Paginator):
         return min(super().num_pages, MAX_ADMIN_PAGES)
 
 
+class DeleteSelectionMixin:
+    """Delete a selection one object at a time through delete_model (and so
+    through the services), all or nothing: one refusal keeps every object."""
+
+    @transaction.atomic
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+
 class ServiceCheckedFormMixin:
     """Reports what users.permissions would refuse as a form error, not a 403."""
 
@@ -115,7 +125,7 @@ class PasswordChangeAdminForm(AdminPasswordChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(AuthUserAdmin):
+class UserAdmin(DeleteSelectionMixin, AuthUserAdmin):
     form = UserChangeAdminForm
     add_form = UserCreationAdminForm
     change_password_form = PasswordChangeAdminForm
@@ -271,12 +281,6 @@ class UserAdmin(AuthUserAdmin):
     def delete_model(self, request, obj):
         services.user_delete(actor=request.user, user=obj)
 
-    @transaction.atomic
-    def delete_queryset(self, request, queryset):
-        # All or nothing: one refused user leaves every selected user in place.
-        for user in queryset:
-            services.user_delete(actor=request.user, user=user)
-
     @admin.action(description="Activate selected users", permissions=["change"])
     def activate_selected(self, request, queryset):
         self._set_active(request, queryset, active=True)
@@ -307,7 +311,7 @@ def _refusals_as_messages(model_admin, request, view, *args, **kwargs):
         return HttpResponseRedirect(request.get_full_path())
 
 
-class GroupAdmin(AuthGroupAdmin):
+class GroupAdmin(DeleteSelectionMixin, AuthGroupAdmin):
     """Groups are grants: only superusers change them, through the services."""
 
     def has_add_permission(self, request):
@@ -338,11 +342,6 @@ class GroupAdmin(AuthGroupAdmin):
 
     def delete_model(self, request, obj):
         services.group_delete(actor=request.user, group=obj)
-
-    @transaction.atomic
-    def delete_queryset(self, request, queryset):
-        for group in queryset:
-            services.group_delete(actor=request.user, group=group)
 
 
 admin.site.unregister(Group)

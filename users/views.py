@@ -43,6 +43,21 @@ class StaffPermissionRequiredMixin(PermissionRequiredMixin):
         )
 
 
+class RuleCheckedOnOpenMixin:
+    """A form the rules would refuse is not shown: the user's page says why."""
+
+    opening_check = None
+
+    def get(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        try:
+            self.opening_check(request.user, self.object)
+        except PermissionDenied as error:
+            messages.error(request, str(error))
+            return redirect("users:detail", pk=self.object.pk)
+        return self.render_to_response(self.get_context_data())
+
+
 def bad_request(request, message: str) -> HttpResponse:
     return render(request, "400.html", {"message": message}, status=400)
 
@@ -134,7 +149,9 @@ class UserDetailView(StaffPermissionRequiredMixin, DetailView):
         }
 
 
-class UserPasswordView(StaffPermissionRequiredMixin, SingleObjectMixin, FormView):
+class UserPasswordView(
+    StaffPermissionRequiredMixin, RuleCheckedOnOpenMixin, SingleObjectMixin, FormView
+):
     """Set a user's password (typed twice) or make it unusable."""
 
     permission_required = "users.change_user"
@@ -143,14 +160,7 @@ class UserPasswordView(StaffPermissionRequiredMixin, SingleObjectMixin, FormView
     form_class = AdminPasswordChangeForm
     template_name = "users/user_password.html"
 
-    def get(self, request, *args, **kwargs):
-        self.object = self.get_object()
-        try:
-            permissions.check_set_password(request.user, self.object)
-        except PermissionDenied as error:
-            messages.error(request, str(error))
-            return redirect("users:detail", pk=self.object.pk)
-        return super().get(request, *args, **kwargs)
+    opening_check = staticmethod(permissions.check_set_password)
 
     def post(self, request, *args, **kwargs):
         self.object = self.get_object()
@@ -197,21 +207,14 @@ class UserCreateView(StaffPermissionRequiredMixin, FormView):
         return redirect("users:detail", pk=user.pk)
 
 
-class UserUpdateView(StaffPermissionRequiredMixin, UpdateView):
+class UserUpdateView(StaffPermissionRequiredMixin, RuleCheckedOnOpenMixin, UpdateView):
     permission_required = "users.change_user"
     model = User
     form_class = UserForm
     context_object_name = "account"
     template_name = "users/user_form.html"
 
-    def get(self, request, *args, **kwargs):
-        self.object = self.get_object()
-        try:
-            permissions.check_edit(request.user, self.object)
-        except PermissionDenied as error:
-            messages.error(request, str(error))
-            return redirect("users:detail", pk=self.object.pk)
-        return self.render_to_response(self.get_context_data())
+    opening_check = staticmethod(permissions.check_edit)
 
     def get_form_kwargs(self):
         return super().get_form_kwargs() | {"actor": self.request.user}
@@ -283,20 +286,13 @@ class UserSetActiveView(StaffPermissionRequiredMixin, SingleObjectMixin, View):
         return _next_or(request, user.get_absolute_url())
 
 
-class UserDeleteView(StaffPermissionRequiredMixin, DetailView):
+class UserDeleteView(StaffPermissionRequiredMixin, RuleCheckedOnOpenMixin, DetailView):
     permission_required = "users.delete_user"
     model = User
     context_object_name = "account"
     template_name = "users/user_confirm_delete.html"
 
-    def get(self, request, *args, **kwargs):
-        self.object = self.get_object()
-        try:
-            permissions.check_delete(request.user, self.object)
-        except PermissionDenied as error:
-            messages.error(request, str(error))
-            return redirect("users:detail", pk=self.object.pk)
-        return self.render_to_response(self.get_context_data())
+    opening_check = staticmethod(permissions.check_delete)
 
     def post(self, request, *args, **kwargs):
         user = self.get_object()
