@@ -211,6 +211,11 @@ class UserAdmin(DeleteSelectionMixin, AuthUserAdmin):
             self, request, super().changeform_view, *args, **kwargs
         )
 
+    def changelist_view(self, request, *args, **kwargs):
+        return _refusals_as_messages(
+            self, request, super().changelist_view, *args, **kwargs
+        )
+
     def delete_view(self, request, *args, **kwargs):
         return _refusals_as_messages(
             self, request, super().delete_view, *args, **kwargs
@@ -304,10 +309,16 @@ class UserAdmin(DeleteSelectionMixin, AuthUserAdmin):
 def _refusals_as_messages(model_admin, request, view, *args, **kwargs):
     try:
         return view(request, *args, **kwargs)
-    except (PermissionDenied, services.StaleEdit, services.UserGone) as error:
+    except (
+        PermissionDenied,
+        ValidationError,
+        services.StaleEdit,
+        services.UserGone,
+    ) as error:
         if type(error) is PermissionDenied and not str(error):
             raise  # the admin's own bare 403
-        model_admin.message_user(request, str(error), messages.ERROR)
+        text = " ".join(error.messages) if isinstance(error, ValidationError) else error
+        model_admin.message_user(request, str(text), messages.ERROR)
         return HttpResponseRedirect(request.get_full_path())
 
 

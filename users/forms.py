@@ -31,6 +31,8 @@ class PageForm(forms.Form):
     page = forms.CharField(required=False, max_length=300, widget=forms.HiddenInput)
 
 
+# Grants too: an admin form drawn before a group was revoked must not re-grant it.
+VERSIONED_FIELDS = EDITABLE_FIELDS | {"groups", "user_permissions"}
 OUT_OF_DATE = "This form is out of date: reload the page and edit again."
 VERSION_SALT = "users.forms.version"
 
@@ -40,7 +42,7 @@ def version_token(user: User) -> str:
 
     Signed, so a hand-made or truncated version is refused rather than parsed.
     """
-    values = {name: audit.as_json(getattr(user, name)) for name in EDITABLE_FIELDS}
+    values = {name: _comparable(getattr(user, name)) for name in VERSIONED_FIELDS}
     return signing.dumps(
         {"at": user.updated_at.isoformat(), "values": values},
         salt=VERSION_SALT,
@@ -78,7 +80,7 @@ class VersionedFormMixin:
         both = self._merge(current)
         self.add_error(None, stale_message(events))
         for name in both:
-            theirs = audit.as_json(getattr(current, name))
+            theirs = _comparable(getattr(current, name))
             self.add_error(
                 name, f"Also changed meanwhile, to {theirs!r}; yours is kept: check it."
             )
@@ -87,23 +89,32 @@ class VersionedFormMixin:
         """The current values, except where the editor changed a field; returns
         the fields both the editor and someone else changed, differently."""
         data, both = self.data.copy(), []
-        for name in sorted(EDITABLE_FIELDS & set(self.fields)):
+        for name in sorted(VERSIONED_FIELDS & set(self.fields)):
             original = self.original_values.get(name)
-            theirs = audit.as_json(getattr(current, name))
+            theirs = _comparable(getattr(current, name))
             if name in self.cleaned_data:
-                mine = audit.as_json(self.cleaned_data[name])
+                mine = _comparable(self.cleaned_data[name])
                 if mine != original:
                     if theirs not in (original, mine):
                         both.append(name)
                     continue
-            _set_value(data, self[name].html_name, getattr(current, name))
+            _set_value(data, self[name].html_name, theirs)
         data["version"] = version_token(current)
         self.data = data
         return both
 
 
+def _comparable(value):
+    """A field's value as the version token keeps it: related objects as ids."""
+    if hasattr(value, "all"):  # a related manager, or a queryset from a form
+        return sorted(item.pk for item in value.all())
+    return audit.as_json(value)
+
+
 def _set_value(data, key: str, value) -> None:
-    if value is True:
+    if isinstance(value, list):
+        data.setlist(key, [str(item) for item in value])
+    elif value is True:
         data[key] = "on"
     elif value is False:
         data.pop(key, None)

@@ -49,48 +49,67 @@ class AddIndexWithoutLocking(AddIndexConcurrently):
                 )
 
 
-class AddCheckConstraintNotValid(AddConstraint):
-    """Add a CHECK constraint that new writes obey, without scanning old rows.
+class ForbidInNewUsernames(AddConstraint):
+    """Refuse a character in usernames written from now on, leaving old ones be.
 
-    PostgreSQL: ADD CONSTRAINT ... NOT VALID takes a brief lock and checks only
-    rows written from now on; rows already there are reported by the migration
-    beside it (VALIDATE CONSTRAINT can follow once they are fixed). SQLite cannot
-    add a constraint without rebuilding the table, so the same condition is
-    enforced by insert and update triggers. The model state gets the plain
-    CheckConstraint either way.
+    A CHECK constraint (even NOT VALID on PostgreSQL) is checked on every
+    UPDATE of a row, so an account whose username already holds the character
+    could then not even be deactivated. Triggers check only inserted or
+    changed usernames instead; the old ones are reported by the migration for
+    staff to rename. The model state gets the CheckConstraint, which full_clean
+    applies (a form save asks for the rename).
     """
+
+    def __init__(self, *, character: str, **kwargs):
+        self.character = character
+        super().__init__(**kwargs)
+
+    def deconstruct(self):
+        name, args, kwargs = super().deconstruct()
+        return name, args, kwargs | {"character": self.character}
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
         model = to_state.apps.get_model(app_label, self.model_name)
         table = schema_editor.quote_name(model._meta.db_table)
-        name = self.constraint.name
+        name, char = self.constraint.name, self.character
+        failed = f"CHECK constraint failed: {name}"
         if schema_editor.connection.vendor == "postgresql":
-            sql = self.constraint.constraint_sql(model, schema_editor)
-            schema_editor.execute(f"ALTER TABLE {table} ADD {sql} NOT VALID", None)
+            schema_editor.execute(PG_TRIGGER_SQL.format(**locals()), None)
             return
-        check = self.constraint._get_check_sql(model, schema_editor)
-        for event in ("INSERT", "UPDATE"):
-            schema_editor.execute(
-                f"CREATE TRIGGER {name}_{event.lower()} BEFORE {event} ON {table} "
-                f"FOR EACH ROW WHEN NOT ({_on_new_row(check, model)}) "
-                f"BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: {name}'); END"
-            )
+        schema_editor.execute(
+            f"CREATE TRIGGER {name}_insert BEFORE INSERT ON {table} FOR EACH ROW "
+            f"WHEN instr(NEW.username, '{char}') > 0 "
+            f"BEGIN SELECT RAISE(ABORT, '{failed}'); END"
+        )
+        schema_editor.execute(
+            f"CREATE TRIGGER {name}_update BEFORE UPDATE OF username ON {table} "
+            f"FOR EACH ROW WHEN instr(NEW.username, '{char}') > 0 "
+            f"AND NEW.username IS NOT OLD.username "
+            f"BEGIN SELECT RAISE(ABORT, '{failed}'); END"
+        )
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
         model = from_state.apps.get_model(app_label, self.model_name)
+        table = schema_editor.quote_name(model._meta.db_table)
+        name = self.constraint.name
         if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+            schema_editor.execute(f"DROP FUNCTION IF EXISTS {name}()")
             return
         for event in ("insert", "update"):
-            schema_editor.execute(
-                f"DROP TRIGGER IF EXISTS {self.constraint.name}_{event}"
-            )
-        del model
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}_{event}")
 
 
-def _on_new_row(check: str, model) -> str:
-    """Qualify the check's column names with NEW. for a trigger."""
-    for field in model._meta.concrete_fields:
-        quoted = f'"{field.column}"'
-        check = check.replace(quoted, f"NEW.{quoted}")
-    return check
+PG_TRIGGER_SQL = """
+CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$
+BEGIN
+    IF position('{char}' in NEW.username) > 0
+       AND (TG_OP = 'INSERT' OR NEW.username IS DISTINCT FROM OLD.username) THEN
+        RAISE EXCEPTION USING ERRCODE = 'check_violation', MESSAGE = '{failed}';
+    END IF;
+    RETURN NEW;
+END
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER {name} BEFORE INSERT OR UPDATE ON {table}
+FOR EACH ROW EXECUTE FUNCTION {name}();
+"""

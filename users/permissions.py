@@ -62,6 +62,8 @@ def check_actor(actor: User | None, action: str) -> None:
         return
     if not actor.is_active:
         raise PermissionDenied("Your account is not active.")
+    if not (actor.is_staff or actor.is_superuser):
+        raise PermissionDenied("Only staff can change users.")
     if not actor.has_perm(f"users.{action}_user"):
         raise PermissionDenied(f"You do not have permission to {VERBS[action]} users.")
 
@@ -123,6 +125,12 @@ def check_change(actor: User | None, target: User, changes: Mapping[str, Any]) -
         check_deactivate(actor, target)
     if changes.get("is_superuser") is False and target.is_superuser:
         _refuse_losing_the_last_superuser([target], "remove superuser status from")
+    staff_after = changes.get("is_staff", target.is_staff)
+    if changes.get("is_superuser", target.is_superuser) and not staff_after:
+        raise PermissionDenied(
+            "A superuser needs staff status to reach the admin: remove superuser "
+            "status too, or keep staff status."
+        )
 
 
 def check_grant(actor: User | None, target: User, fields: Iterable[str] = ("groups",)):

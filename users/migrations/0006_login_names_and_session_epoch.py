@@ -2,8 +2,9 @@
 
 Usernames may no longer contain "@" (a login with "@" is an email), so no
 username can shadow another account's email. Existing usernames with "@" are
-reported, not renamed: they keep working for everything but signing in by
-username (their owners sign in with their email), and staff rename them.
+reported, not renamed: the database refuses only new or changed usernames with
+"@", so those accounts keep working for everything but signing in by username
+(their owners sign in with their email), and staff rename them.
 """
 
 import sys
@@ -12,7 +13,7 @@ import django.core.validators
 from django.db import migrations, models
 
 import users.models
-from users.migration_operations import AddCheckConstraintNotValid
+from users.migration_operations import ForbidInNewUsernames
 
 SHOWN = 20
 
@@ -64,7 +65,8 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RunPython(report_usernames_with_at, migrations.RunPython.noop),
-        AddCheckConstraintNotValid(
+        ForbidInNewUsernames(
+            character="@",
             model_name="user",
             constraint=models.CheckConstraint(
                 condition=models.Q(("username__contains", "@"), _negated=True),

@@ -125,6 +125,8 @@ def user_set_groups_and_permissions(
             changes[name] = [sorted(before), sorted(after)]
             removed = removed or bool(before - after)
     if changes:
+        # A new version, so an editor's form drawn before this grant is stale.
+        stored.save(update_fields=["updated_at"])
         audit.record(Action.GRANT, stored, changes, actor=actor)
     if removed:
         end_sessions(stored)

@@ -21,7 +21,9 @@ def group_save(
     *, actor=FROM_REQUEST, group: Group, permissions_: Iterable[Permission] | None
 ) -> Group:
     """Create or rename a group and set its permissions (None: leave them)."""
-    _, actor = lock(None, resolve_actor(actor))
+    # The members' rows too, in the one global order (their sessions may end).
+    members = User.objects.filter(groups=group) if group.pk else None
+    _, actor = lock(None, resolve_actor(actor), matching=members)
     permissions.check_group_change(actor)
     creating = group.pk is None
     before_name = None if creating else Group.objects.get(pk=group.pk).name
@@ -51,7 +53,8 @@ def group_save(
 
 @transaction.atomic
 def group_delete(*, actor=FROM_REQUEST, group: Group) -> None:
-    _, actor = lock(None, resolve_actor(actor))
+    members = User.objects.filter(groups=group)
+    _, actor = lock(None, resolve_actor(actor), matching=members)
     permissions.check_group_change(actor)
     held = sorted(str(p) for p in group.permissions.all())
     User.objects.filter(groups=group).update(session_epoch=F("session_epoch") + 1)
