@@ -9,7 +9,8 @@ from django.urls import reverse
 from users import services
 from users.models import User
 
-from .factories import PASSWORD, UserFactory, edit_data
+from .factories import PASSWORD, SuperuserFactory, UserFactory, edit_data
+from .markers import postgres_only
 
 pytestmark = pytest.mark.django_db
 AT_SIGNS = ["victim@example.com", "VICTIM@EXAMPLE.COM", "a@b", "x\uff20y", "x\ufe6by"]
@@ -52,3 +53,33 @@ def test_an_email_login_reaches_its_owner_only(client):
     )
     assert response.status_code == 302
     assert int(client.session["_auth_user_id"]) == victim.pk
+
+
+def test_a_superuser_keeps_staff_status(superuser_client):
+    other = SuperuserFactory()
+    response = superuser_client.post(
+        reverse("users:edit", args=[other.pk]), edit_data(other, is_staff=False)
+    )
+    assert "needs staff status" in response.content.decode()
+    other.refresh_from_db()
+    assert other.is_staff
+
+
+@postgres_only
+def test_an_old_username_with_an_at_sign_can_still_be_deactivated(superuser_client):
+    from django.db import connection
+
+    legacy = UserFactory()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "ALTER TABLE users_user DISABLE TRIGGER users_user_username_no_at"
+        )
+        cursor.execute(
+            "UPDATE users_user SET username = 'old@name' WHERE id = %s", [legacy.pk]
+        )
+        cursor.execute(
+            "ALTER TABLE users_user ENABLE TRIGGER users_user_username_no_at"
+        )
+    superuser_client.post(reverse("users:deactivate", args=[legacy.pk]))
+    legacy.refresh_from_db()
+    assert not legacy.is_active and legacy.username == "old@name"

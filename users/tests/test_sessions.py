@@ -107,3 +107,18 @@ def test_your_own_password_change_keeps_you_signed_in(client, url_name):
     assert me.check_password(NEW_PASSWORD)
     assert client.get(LIST).status_code == 200
     assert signed_out(other_device)
+
+
+def test_an_import_that_deactivates_ends_sessions(tmp_path):
+    from django.core.management import call_command
+
+    SuperuserFactory()
+    target = staff_with("view_user")
+    theirs = signed_in(target)
+    path = tmp_path / "users.csv"
+    path.write_text(
+        f"username,email,full_name,is_active\n{target.username},{target.email},X,false\n"
+    )
+    call_command("import_users", str(path), "--on-conflict", "update")
+    services.user_activate(actor=None, user=target)
+    assert signed_out(theirs)
