@@ -1,6 +1,7 @@
 """Settings for noogh: every knob comes from the environment (or an optional .env)."""
 
 import importlib.util
+import secrets
 import sys
 import zoneinfo
 from datetime import timedelta
@@ -72,11 +73,31 @@ except (ImproperlyConfigured, ValueError) as error:
 
 if TIME_ZONE not in zoneinfo.available_timezones():
     _stop(f"TIME_ZONE {TIME_ZONE!r} is not a known time zone (e.g. UTC, Europe/Paris)")
+# manage.py commands that read only the code and the schema: they sign
+# nothing, so a fresh clone (or CI) runs `makemigrations --check` or an operator
+# runs `migrate` without a SECRET_KEY. They get a throwaway random key.
+KEYLESS_COMMANDS = frozenset(
+    {"makemigrations", "migrate", "showmigrations", "sqlmigrate", "lintmigrations"}
+)
+
+
+def _running_a_keyless_command() -> bool:
+    argv = sys.argv
+    return (
+        len(argv) > 1
+        and Path(argv[0]).name == "manage.py"
+        and argv[1] in KEYLESS_COMMANDS
+    )
+
+
 if not SECRET_KEY:
-    if not DEBUG:
+    if _running_a_keyless_command():
+        SECRET_KEY = secrets.token_urlsafe(50)
+    elif not DEBUG:
         _stop("SECRET_KEY must be set when DEBUG is off")
-    # Only a developer's machine runs with DEBUG on; the key never signs real data.
-    SECRET_KEY = "insecure-development-key-do-not-use-in-production"
+    else:
+        # Only a developer's machine runs with DEBUG on; it never signs real data.
+        SECRET_KEY = "insecure-development-key-do-not-use-in-production"
 
 # An optional read replica (noogh_site.routers): reads go there, writes and
 # read-your-writes to the primary. Its tests mirror the primary.

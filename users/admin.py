@@ -1,6 +1,6 @@
 """The Django admin for users: auth's UserAdmin, writing through users.services."""
 
-from functools import cached_property
+from functools import cached_property, wraps
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin as AuthGroupAdmin
@@ -25,6 +25,7 @@ from .pagination import COUNT_CAP
 
 admin.site.login_form = AdminLoginForm
 GRANT_FIELDS = ("groups", "user_permissions")
+REFUSALS = (PermissionDenied, ValidationError, services.StaleEdit, services.UserGone)
 MAX_ADMIN_PAGES = 200
 
 
@@ -45,6 +46,26 @@ class EstimatedCountPaginator(Paginator):
     @cached_property
     def num_pages(self) -> int:
         return min(super().num_pages, MAX_ADMIN_PAGES)
+
+
+def refusals_as_messages(view):
+    """The forms check the rules for a friendly error; the services check them
+    again on locked rows. A refusal from in between (someone else's change, an
+    account deleted meanwhile, a duplicate that raced) becomes a message on
+    the same page, not a 500."""
+
+    @wraps(view)
+    def wrapped(model_admin, request, *args, **kwargs):
+        try:
+            return view(model_admin, request, *args, **kwargs)
+        except REFUSALS as error:
+            if type(error) is PermissionDenied and not str(error):
+                raise  # the admin's own bare 403
+            text = error.messages if isinstance(error, ValidationError) else [error]
+            model_admin.message_user(request, " ".join(map(str, text)), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    return wrapped
 
 
 class DeleteSelectionMixin:
@@ -204,27 +225,10 @@ class UserAdmin(DeleteSelectionMixin, AuthUserAdmin):
             obj is None or permissions.can_delete(request.user, obj)
         )
 
-    # The forms check the rules for a friendly error; the services check them
-    # again on locked rows. What changed in between surfaces here.
-    def changeform_view(self, request, *args, **kwargs):
-        return _refusals_as_messages(
-            self, request, super().changeform_view, *args, **kwargs
-        )
-
-    def changelist_view(self, request, *args, **kwargs):
-        return _refusals_as_messages(
-            self, request, super().changelist_view, *args, **kwargs
-        )
-
-    def delete_view(self, request, *args, **kwargs):
-        return _refusals_as_messages(
-            self, request, super().delete_view, *args, **kwargs
-        )
-
-    def user_change_password(self, request, *args, **kwargs):
-        return _refusals_as_messages(
-            self, request, super().user_change_password, *args, **kwargs
-        )
+    changeform_view = refusals_as_messages(AuthUserAdmin.changeform_view)
+    changelist_view = refusals_as_messages(AuthUserAdmin.changelist_view)
+    delete_view = refusals_as_messages(AuthUserAdmin.delete_view)
+    user_change_password = refusals_as_messages(AuthUserAdmin.user_change_password)
 
     def get_search_results(self, request, queryset, search_term):
         # The same index-backed search as the staff pages; no duplicates.
@@ -304,22 +308,6 @@ class UserAdmin(DeleteSelectionMixin, AuthUserAdmin):
             return
         verb = "Activated" if active else "Deactivated"
         self.message_user(request, f"{verb} {changed} user(s).", messages.SUCCESS)
-
-
-def _refusals_as_messages(model_admin, request, view, *args, **kwargs):
-    try:
-        return view(request, *args, **kwargs)
-    except (
-        PermissionDenied,
-        ValidationError,
-        services.StaleEdit,
-        services.UserGone,
-    ) as error:
-        if type(error) is PermissionDenied and not str(error):
-            raise  # the admin's own bare 403
-        text = " ".join(error.messages) if isinstance(error, ValidationError) else error
-        model_admin.message_user(request, str(text), messages.ERROR)
-        return HttpResponseRedirect(request.get_full_path())
 
 
 class GroupAdmin(DeleteSelectionMixin, AuthGroupAdmin):

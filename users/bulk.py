@@ -256,11 +256,12 @@ class Staging:
         result = MergeResult()
         self.now = now = timezone.now()
         columns = [c for c in UPDATABLE_COLUMNS if c in set(updated_columns)]
+        if on_conflict != "update":
+            columns = []
+        self.changed_columns = columns  # those users_changes holds old/new of
         with connection.cursor() as cursor, _indexes_built_after(self.staged):
-            cursor.execute(
-                _changes_table_sql(columns if on_conflict == "update" else [])
-            )
-            if columns and on_conflict == "update":
+            cursor.execute(_changes_table_sql(columns))
+            if columns:
                 assignments = ", ".join(f"{c} = c.new_{c}" for c in columns)
                 if "is_superuser" in columns:
                     # A superuser needs staff status to reach the admin.
@@ -299,7 +300,7 @@ class Staging:
 
     def changes_sql(self) -> str:
         """SELECT target_id, target_label, changes (JSON) of every updated row."""
-        columns = self._changed_columns()
+        columns = self.changed_columns
         pairs = [(c, _json_change(c)) for c in columns]
         return (
             f"SELECT c.id AS target_id, c.username AS target_label, "
@@ -319,15 +320,9 @@ class Staging:
             WHERE u.updated_at = %s AND u.id NOT IN (SELECT id FROM users_changes)"""
         return sql, [self.now]
 
-    def _changed_columns(self) -> list[str]:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT * FROM users_changes WHERE false")
-            names = [column[0] for column in cursor.description]
-        return [name[4:] for name in names if name.startswith("new_")]
-
     def lines_losing_superusers(self) -> list[int]:
         """Lines that deactivate or demote an active superuser."""
-        columns = self._changed_columns()
+        columns = self.changed_columns
         losing = [
             f"NOT c.new_{c}" for c in ("is_active", "is_superuser") if c in columns
         ]

@@ -123,13 +123,6 @@ class UserQuerySet(models.QuerySet):
             raise ValueError("skip and limit must not be negative")
         return list(self.filter(**filters)[skip : skip + limit])
 
-    def superusers_or_self(self, actor: User | None) -> UserQuerySet:
-        """The rows the guard rails care about: superusers and the actor's own."""
-        match = Q(is_superuser=True)
-        if actor is not None:
-            match |= Q(pk=actor.pk)
-        return self.filter(match)
-
     def outranking(self, actor: User | None) -> UserQuerySet:
         """The accounts `actor` may not manage (the privilege hierarchy).
 

@@ -72,7 +72,7 @@ def check_manage(actor: User | None, target: User) -> None:
     """The privilege hierarchy: the actor outranks (or is) the target."""
     if unrestricted(actor) or actor.pk == target.pk:
         return
-    if User.objects.filter(pk=target.pk).outranking(actor).exists():
+    if _is_above(target, actor):
         raise PermissionDenied(_outranked(actor, target))
 
 
@@ -217,6 +217,15 @@ def offered_actions(actor: User, target: User) -> dict[str, bool]:
 
 
 # --- the pieces ---------------------------------------------------------------
+
+
+def _is_above(target: User, actor: User) -> bool:
+    """One query per target instance and actor: a page asks several predicates
+    about one account; services ask on rows they have just read under lock."""
+    known = target.__dict__.setdefault("_noogh_above", {})
+    if actor.pk not in known:
+        known[actor.pk] = User.objects.filter(pk=target.pk).outranking(actor).exists()
+    return known[actor.pk]
 
 
 def _outranked(actor: User, target: User) -> str:

@@ -92,8 +92,12 @@ def end_sessions(user: User) -> None:
     The caller's own session survives its own password change through
     update_session_auth_hash.
     """
-    User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
+    end_sessions_of(User.objects.filter(pk=user.pk))
     user.refresh_from_db(fields=["session_epoch"])
+
+
+def end_sessions_of(users: QuerySet) -> None:
+    users.update(session_epoch=F("session_epoch") + 1)
 
 
 def ends_sessions(before: User, changes: dict) -> bool:

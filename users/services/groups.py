@@ -5,11 +5,10 @@ from collections.abc import Iterable
 
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
-from django.db.models import F
 
 from .. import audit, permissions
 from ..models import AuditEvent, User
-from .base import FROM_REQUEST, lock, resolve_actor
+from .base import FROM_REQUEST, end_sessions_of, lock, resolve_actor
 
 
 def _label(group: Group) -> str:
@@ -47,7 +46,7 @@ def group_save(
         )
     if before - after:
         # Members just lost power: their sessions end, as on any demotion.
-        User.objects.filter(groups=group).update(session_epoch=F("session_epoch") + 1)
+        end_sessions_of(User.objects.filter(groups=group))
     return group
 
 
@@ -57,7 +56,7 @@ def group_delete(*, actor=FROM_REQUEST, group: Group) -> None:
     _, actor = lock(None, resolve_actor(actor), matching=members)
     permissions.check_group_change(actor)
     held = sorted(str(p) for p in group.permissions.all())
-    User.objects.filter(groups=group).update(session_epoch=F("session_epoch") + 1)
+    end_sessions_of(User.objects.filter(groups=group))
     audit.record(
         AuditEvent.Action.GRANT,
         None,
