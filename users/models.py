@@ -1,5 +1,3 @@
-import unicodedata
-
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import PermissionsMixin
 from django.contrib.auth.validators import UnicodeUsernameValidator
@@ -138,7 +136,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     def normalize(self) -> None:
         """Normalise identity fields the way every entry point should see them."""
         self.email = self.__class__.objects.normalize_email((self.email or "").strip())
-        self.username = unicodedata.normalize("NFKC", (self.username or "").strip())
+        self.username = self.normalize_username((self.username or "").strip())
         self.full_name = " ".join((self.full_name or "").split())
 
     def clean_fields(self, exclude=None) -> None:

@@ -5,7 +5,9 @@ from collections.abc import Callable, Iterable
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
-from .. import audit, bulk, permissions
+from .. import audit, permissions
+from ..imports import CONFLICT_MODES, UPDATABLE_COLUMNS, MergeResult, Rejection, Staging
+from ..imports.indexes import analyze_users
 from ..models import AuditEvent, User
 from .base import FROM_REQUEST, lock, resolve_actor
 
@@ -29,14 +31,14 @@ def users_import(
     rows: Iterable[tuple],
     *,
     actor=FROM_REQUEST,
-    columns: Iterable[str] = bulk.UPDATABLE_COLUMNS,
+    columns: Iterable[str] = UPDATABLE_COLUMNS,
     on_conflict: str = "skip",
     update_privileges: bool = False,
     dry_run: bool = False,
-    on_rejection: Callable[[bulk.Rejection], None] | None = None,
+    on_rejection: Callable[[Rejection], None] | None = None,
     rejected_before: Callable[[], int] = lambda: 0,
-) -> bulk.MergeResult:
-    """Load validated rows (shaped like bulk.STAGED_COLUMNS) in one transaction.
+) -> MergeResult:
+    """Load validated rows (shaped like STAGED_COLUMNS) in one transaction.
 
     Rows repeating an earlier row's email or username (ignoring case) are
     rejected; rows clashing with stored users are skipped, update them, or -
@@ -47,14 +49,14 @@ def users_import(
     (ImportRefused). Each rejected row is passed to on_rejection, in line
     order; rejected_before counts the rows refused before staging (reading).
     """
-    if on_conflict not in bulk.CONFLICT_MODES:
-        raise ValueError(f"on_conflict must be one of {', '.join(bulk.CONFLICT_MODES)}")
+    if on_conflict not in CONFLICT_MODES:
+        raise ValueError(f"on_conflict must be one of {', '.join(CONFLICT_MODES)}")
     _, actor = lock(None, resolve_actor(actor), with_active_superusers=True)
     _check_actor(actor, on_conflict, update_privileges)
-    with bulk.Staging() as staging:
+    with Staging() as staging:
         staging.add(rows)
         # After staging: a reader knows its columns once it has read the header.
-        updated_columns = set(columns) & set(bulk.UPDATABLE_COLUMNS)
+        updated_columns = set(columns) & set(UPDATABLE_COLUMNS)
         if not update_privileges:
             updated_columns.discard("is_superuser")
         rejected = staging.reject_duplicates_within()
@@ -75,7 +77,7 @@ def users_import(
     if dry_run:
         transaction.set_rollback(True)
     else:
-        transaction.on_commit(bulk.analyze_users)
+        transaction.on_commit(analyze_users)
     return result
 
 
@@ -87,7 +89,7 @@ def _check_actor(actor: User | None, on_conflict: str, update_privileges: bool):
         raise PermissionDenied("Only a superuser can change superuser status.")
 
 
-def _refuse_losing_every_superuser(staging: bulk.Staging) -> None:
+def _refuse_losing_every_superuser(staging: Staging) -> None:
     losing = staging.lines_losing_superusers()
     if losing and not User.objects.active().superusers().exists():
         lines = ", ".join(str(line) for line in losing[:10])
@@ -97,13 +99,13 @@ def _refuse_losing_every_superuser(staging: bulk.Staging) -> None:
         )
 
 
-def _record(actor: User | None, staging: bulk.Staging) -> None:
+def _record(actor: User | None, staging: Staging) -> None:
     """One event per account created or changed, written in SQL."""
     audit.record_from_sql(Action.UPDATE, staging.changes_sql(), [], actor=actor)
     audit.record_from_sql(Action.CREATE, *staging.created_sql(), actor=actor)
 
 
-def _summary(result: bulk.MergeResult) -> dict:
+def _summary(result: MergeResult) -> dict:
     return {
         "created": result.inserted,
         "updated": result.updated,

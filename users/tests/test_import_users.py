@@ -6,7 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from users import bulk
+from users.imports import Staging
 from users.models import User
 
 from .factories import UserFactory
@@ -187,7 +187,7 @@ def test_interrupted_run_leaves_nothing_and_a_rerun_is_idempotent(
         raise KeyboardInterrupt
 
     with monkeypatch.context() as patch:
-        patch.setattr(bulk.Staging, "merge", killed)
+        patch.setattr(Staging, "merge", killed)
         with pytest.raises(KeyboardInterrupt):
             run(path)
     assert not User.objects.exists()

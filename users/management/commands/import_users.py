@@ -8,9 +8,14 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from users import services
-from users.bulk import CONFLICT_MODES, Rejection
 from users.export import cell
-from users.importing import HEADER_HINT, BadFile, UserCsvReader
+from users.imports import (
+    CONFLICT_MODES,
+    HEADER_HINT,
+    BadFile,
+    Rejection,
+    UserCsvReader,
+)
 from users.models import User
 
 SHOWN_REJECTIONS = 20

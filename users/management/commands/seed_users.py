@@ -28,7 +28,7 @@ SPAN_SECONDS = 3 * 365 * 24 * 3600
 
 
 def demo_users(count: int, seed: int) -> Iterator[tuple]:
-    """Yield the same rows (bulk.STAGED_COLUMNS) for the same count and seed."""
+    """The same rows (imports.STAGED_COLUMNS) for the same count and seed."""
     rng = random.Random(seed)
     unusable_password = make_password(None)
     for number in range(1, count + 1):

@@ -2,7 +2,6 @@
 
 import csv
 import io
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, time
@@ -13,8 +12,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from .bulk import Rejection
-from .models import User
+from ..models import User
+from .rows import Rejection
 
 REQUIRED_COLUMNS = ("username", "email", "full_name")
 OPTIONAL_COLUMNS = ("is_active", "is_superuser", "created_at")
@@ -42,7 +41,7 @@ class ReadProgress:
 
 def _normalise(column: str, raw: str) -> str:
     if column == "username":
-        return unicodedata.normalize("NFKC", raw.strip())
+        return User.normalize_username(raw.strip())
     if column == "email":
         return User.objects.normalize_email(raw.strip())
     return " ".join(raw.split())

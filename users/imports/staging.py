@@ -1,4 +1,4 @@
-"""Bulk writes: stage many users in a temporary table, then merge in one statement.
+"""Stage many users in a temporary table, then merge them in one statement.
 
 PostgreSQL stages through COPY (psycopg); SQLite through batched inserts. The
 merge runs in the caller's transaction, so a run that dies midway leaves
@@ -8,7 +8,6 @@ over the staging table, so memory stays flat however many rows come in.
 """
 
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import batched
 
@@ -16,22 +15,11 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
-STAGED_COLUMNS = (
-    "line",
-    "username",
-    "email",
-    "full_name",
-    "is_active",
-    "is_staff",
-    "is_superuser",
-    "created_at",
-    "password",
-)
-# Columns a merge writes into users_user (besides updated_at and last_login).
-USER_COLUMNS = STAGED_COLUMNS[1:]
-# Columns an update may write, when the file has them (and is_superuser only
-# when privileges may change); is_staff follows a promotion to superuser.
-UPDATABLE_COLUMNS = ("email", "full_name", "is_active", "is_superuser")
+from ..models import User
+from . import sql
+from .indexes import indexes_built_after
+from .rows import STAGED_COLUMNS, UPDATABLE_COLUMNS, USER_COLUMNS, Rejection
+
 CREATED_AUDIT_COLUMNS = (
     "email",
     "full_name",
@@ -40,26 +28,10 @@ CREATED_AUDIT_COLUMNS = (
     "is_superuser",
     "username",
 )
-BOOLEAN_COLUMNS = frozenset({"is_active", "is_staff", "is_superuser"})
 OUTRANKED_MESSAGE = (
     "This account holds permissions you do not have; only a superuser "
     "(or someone holding all of them) can change it."
 )
-CONFLICT_MODES = ("skip", "update", "fail")
-GIN_INDEXES_SQL = """
-SELECT index.relname FROM pg_index
-JOIN pg_class AS index ON index.oid = pg_index.indexrelid
-JOIN pg_am ON pg_am.oid = index.relam
-WHERE pg_index.indrelid = 'users_user'::regclass AND pg_am.amname = 'gin'
-"""
-GIN_PENDING_LIMIT_KB = 1024 * 1024  # 1 GB: nothing is merged before the end
-SECONDARY_INDEXES_SQL = """
-SELECT index.relname, pg_get_indexdef(pg_index.indexrelid)
-FROM pg_index JOIN pg_class AS index ON index.oid = pg_index.indexrelid
-WHERE pg_index.indrelid = 'users_user'::regclass
-  AND NOT pg_index.indisunique AND NOT pg_index.indisprimary
-"""
-
 STAGING_TABLES = ("users_staging", "users_rejected", "users_changes")
 REJECTED_DDL = """
 CREATE TEMPORARY TABLE users_rejected (
@@ -67,27 +39,24 @@ CREATE TEMPORARY TABLE users_rejected (
     value text NOT NULL, message text NOT NULL
 )
 """
-STAGING_DDL = """
+
+
+def _staging_ddl() -> str:
+    """users_staging, its text columns as long as the model's fields."""
+    size = {name: User._meta.get_field(name).max_length for name in USER_COLUMNS}
+    return f"""
 CREATE TEMPORARY TABLE users_staging (
     line integer NOT NULL,
-    username varchar(150) NOT NULL,
-    email varchar(254) NOT NULL,
-    full_name varchar(255) NOT NULL,
+    username varchar({size["username"]}) NOT NULL,
+    email varchar({size["email"]}) NOT NULL,
+    full_name varchar({size["full_name"]}) NOT NULL,
     is_active boolean NOT NULL,
     is_staff boolean NOT NULL,
     is_superuser boolean NOT NULL,
     created_at timestamp with time zone NOT NULL,
-    password varchar(128) NOT NULL
+    password varchar({size["password"]}) NOT NULL
 )
 """
-
-
-@dataclass
-class Rejection:
-    line: int
-    field: str
-    value: str
-    message: str
 
 
 @dataclass
@@ -109,7 +78,7 @@ class Staging:
         with connection.cursor() as cursor:
             for table in STAGING_TABLES:
                 cursor.execute(f"DROP TABLE IF EXISTS {table}")
-            cursor.execute(STAGING_DDL)
+            cursor.execute(_staging_ddl())
             cursor.execute(REJECTED_DDL)
         return self
 
@@ -133,21 +102,21 @@ class Staging:
 
     def _copy(self, rows: Iterable[tuple]) -> None:
         connection.ensure_connection()
-        sql = f"COPY users_staging ({', '.join(STAGED_COLUMNS)}) FROM STDIN"
-        with connection.connection.cursor() as cursor, cursor.copy(sql) as copy:
+        statement = f"COPY users_staging ({', '.join(STAGED_COLUMNS)}) FROM STDIN"
+        with connection.connection.cursor() as cursor, cursor.copy(statement) as copy:
             for row in rows:
                 copy.write_row(row)
                 self.staged += 1
 
     def _insert(self, rows: Iterable[tuple]) -> None:
         placeholders = ", ".join(["%s"] * len(STAGED_COLUMNS))
-        sql = (
+        statement = (
             f"INSERT INTO users_staging ({', '.join(STAGED_COLUMNS)}) "
             f"VALUES ({placeholders})"
         )
         with connection.cursor() as cursor:
             for batch in batched(rows, self.batch_size):
-                cursor.executemany(sql, batch)
+                cursor.executemany(statement, batch)
                 self.staged += len(batch)
 
     def reject_duplicates_within(self) -> int:
@@ -198,7 +167,7 @@ class Staging:
         with connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO users_rejected (line, field, value, message) "
-                f"SELECT line, %s, {_as_text(column)}, %s FROM users_staging "
+                f"SELECT line, %s, {sql.as_text(column)}, %s FROM users_staging "
                 f"WHERE {where}",
                 [column, message],
             )
@@ -224,14 +193,14 @@ class Staging:
 
     def reject_outranked(self, outranking: QuerySet) -> int:
         """Drop rows naming a stored account the importing actor may not change."""
-        sql, params = outranking.values("pk").query.sql_with_params()
+        above, params = outranking.values("pk").query.sql_with_params()
         with connection.cursor() as cursor:
             cursor.execute(
                 f"""INSERT INTO users_rejected (line, field, value, message)
                 SELECT line, 'username', username, %s FROM users_staging
                 WHERE EXISTS (SELECT 1 FROM users_user AS u
                     WHERE LOWER(u.username) = LOWER(users_staging.username)
-                    AND u.id IN ({sql}))""",
+                    AND u.id IN ({above}))""",
                 [OUTRANKED_MESSAGE, *params],
             )
         return self._move_rejected()
@@ -259,8 +228,8 @@ class Staging:
         if on_conflict != "update":
             columns = []
         self.changed_columns = columns  # those users_changes holds old/new of
-        with connection.cursor() as cursor, _indexes_built_after(self.staged):
-            cursor.execute(_changes_table_sql(columns))
+        with connection.cursor() as cursor, indexes_built_after(self.staged):
+            cursor.execute(sql.changes_table_sql(columns))
             if columns:
                 assignments = ", ".join(f"{c} = c.new_{c}" for c in columns)
                 if "is_superuser" in columns:
@@ -301,24 +270,24 @@ class Staging:
     def changes_sql(self) -> str:
         """SELECT target_id, target_label, changes (JSON) of every updated row."""
         columns = self.changed_columns
-        pairs = [(c, _json_change(c)) for c in columns]
+        pairs = [(c, sql.json_change(c)) for c in columns]
         return (
             f"SELECT c.id AS target_id, c.username AS target_label, "
-            f"{_json_object_without_nulls(pairs)} AS changes FROM users_changes AS c"
+            f"{sql.json_object_without_nulls(pairs)} AS changes FROM users_changes AS c"
         )
 
     def created_sql(self) -> tuple[str, list]:
         """SELECT target_id, target_label, changes (JSON) of every inserted row."""
         pairs = [
-            (c, _json_array("NULL", _json_value(f"u.{c}", c)))
+            (c, sql.json_array("NULL", sql.json_value(f"u.{c}", c)))
             for c in sorted(CREATED_AUDIT_COLUMNS)
         ]
-        sql = f"""SELECT u.id AS target_id, u.username AS target_label,
-            {_json_object(pairs)} AS changes
+        statement = f"""SELECT u.id AS target_id, u.username AS target_label,
+            {sql.json_object(pairs)} AS changes
             FROM users_staging AS s JOIN users_user AS u
             ON LOWER(u.username) = LOWER(s.username)
             WHERE u.updated_at = %s AND u.id NOT IN (SELECT id FROM users_changes)"""
-        return sql, [self.now]
+        return statement, [self.now]
 
     def lines_losing_superusers(self) -> list[int]:
         """Lines that deactivate or demote an active superuser."""
@@ -340,123 +309,3 @@ class Staging:
         with connection.cursor() as cursor:
             cursor.execute("SELECT COUNT(*) FROM users_staging")
             return cursor.fetchone()[0]
-
-
-@contextmanager
-def _indexes_built_after(incoming: int):
-    """Keep index maintenance off the per-row path of a large merge.
-
-    Inserting row by row into three trigram and four sort indexes runs at
-    ~20k rows/s. When the load dwarfs the table (a first load), the secondary
-    indexes are dropped and built afterwards (~15 s per million rows); dropping
-    locks the table until commit, so a large, busy table keeps its indexes and
-    instead lets the trigram indexes collect entries in GIN's pending list for
-    the merge, which is then folded in with one sorted pass. The unique indexes
-    stay throughout: they are the constraints.
-    """
-    if connection.vendor != "postgresql" or not incoming:
-        yield
-        return
-    with connection.cursor() as cursor:
-        # DDL cannot run while deferred foreign-key checks are pending.
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-        cursor.execute("SET LOCAL work_mem = '64MB'")
-        cursor.execute(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM users_user LIMIT %s) AS head",
-            [incoming],
-        )
-        first_load = cursor.fetchone()[0] < incoming
-    if first_load:
-        with _secondary_indexes_dropped():
-            yield
-    else:
-        with _gin_pending_lists():
-            yield
-
-
-@contextmanager
-def _secondary_indexes_dropped():
-    with connection.cursor() as cursor:
-        cursor.execute(SECONDARY_INDEXES_SQL)
-        indexes = cursor.fetchall()
-        for name, _ in indexes:
-            cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
-    yield
-    with connection.cursor() as cursor:
-        for _, definition in indexes:
-            cursor.execute(definition)
-
-
-@contextmanager
-def _gin_pending_lists():
-    with connection.cursor() as cursor:
-        cursor.execute(GIN_INDEXES_SQL)
-        names = [connection.ops.quote_name(row[0]) for row in cursor.fetchall()]
-        for name in names:
-            cursor.execute(
-                f"ALTER INDEX {name} SET "
-                f"(fastupdate = on, gin_pending_list_limit = {GIN_PENDING_LIMIT_KB:d})"
-            )
-    yield
-    with connection.cursor() as cursor:
-        for name in names:
-            cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [name])
-            cursor.execute(f"ALTER INDEX {name} SET (fastupdate = off)")
-            cursor.execute(f"ALTER INDEX {name} RESET (gin_pending_list_limit)")
-
-
-def analyze_users() -> None:
-    """Refresh planner statistics after a bulk load (fresh GIN stats included)."""
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE users_user")
-
-
-def _changes_table_sql(columns: list[str]) -> str:
-    """users_changes: the stored users a staged row changes, old and new values."""
-    selected = "".join(f", u.{c} AS old_{c}, s.{c} AS new_{c}" for c in columns)
-    selected += ", u.is_active AND u.is_superuser AS was_active_superuser"
-    differs = " OR ".join(f"u.{c} <> s.{c}" for c in columns) or "false"
-    return f"""CREATE TEMPORARY TABLE users_changes AS
-        SELECT u.id, u.username, s.line{selected}
-        FROM users_user AS u JOIN users_staging AS s
-        ON LOWER(u.username) = LOWER(s.username)
-        WHERE {differs}"""
-
-
-def _as_text(column: str) -> str:
-    return f"CAST({column} AS text)" if column in BOOLEAN_COLUMNS else column
-
-
-def _json_value(expression: str, column: str) -> str:
-    if column in BOOLEAN_COLUMNS and connection.vendor == "sqlite":
-        # SQLite keeps booleans as 0/1; the trail shows true/false.
-        return f"CASE WHEN {expression} THEN json('true') ELSE json('false') END"
-    return expression
-
-
-def _json_change(column: str) -> str:
-    """[old, new] where they differ, else NULL (dropped from the object)."""
-    old, new = f"c.old_{column}", f"c.new_{column}"
-    pair = _json_array(_json_value(old, column), _json_value(new, column))
-    return f"CASE WHEN {old} <> {new} THEN {pair} END"
-
-
-def _json_array(*items: str) -> str:
-    function = "json_build_array" if connection.vendor == "postgresql" else "json_array"
-    return f"{function}({', '.join(items)})"
-
-
-def _json_object(pairs: list[tuple[str, str]]) -> str:
-    function = (
-        "jsonb_build_object" if connection.vendor == "postgresql" else "json_object"
-    )
-    return f"{function}({', '.join(f"'{key}', {value}" for key, value in pairs)})"
-
-
-def _json_object_without_nulls(pairs: list[tuple[str, str]]) -> str:
-    if not pairs:
-        return "CAST('{}' AS jsonb)" if connection.vendor == "postgresql" else "'{}'"
-    if connection.vendor == "postgresql":
-        return f"jsonb_strip_nulls({_json_object(pairs)})"
-    return f"json_patch('{{}}', {_json_object(pairs)})"  # a null member removes it

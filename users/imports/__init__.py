@@ -1,0 +1,19 @@
+"""CSV imports: reading a file (reader), staging and merging its rows in SQL
+(staging, sql, indexes). The rules and the audit trail are applied by
+users.services.users_import, which is the only caller of the staging."""
+
+from .reader import HEADER_HINT, BadFile, UserCsvReader
+from .rows import CONFLICT_MODES, STAGED_COLUMNS, UPDATABLE_COLUMNS, Rejection
+from .staging import MergeResult, Staging
+
+__all__ = [
+    "CONFLICT_MODES",
+    "HEADER_HINT",
+    "STAGED_COLUMNS",
+    "UPDATABLE_COLUMNS",
+    "BadFile",
+    "MergeResult",
+    "Rejection",
+    "Staging",
+    "UserCsvReader",
+]

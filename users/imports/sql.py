@@ -1,0 +1,55 @@
+"""SQL fragments of the merge that differ between PostgreSQL and SQLite."""
+
+from django.db import connection
+
+from .rows import BOOLEAN_COLUMNS
+
+
+def changes_table_sql(columns: list[str]) -> str:
+    """users_changes: the stored users a staged row changes, old and new values."""
+    selected = "".join(f", u.{c} AS old_{c}, s.{c} AS new_{c}" for c in columns)
+    selected += ", u.is_active AND u.is_superuser AS was_active_superuser"
+    differs = " OR ".join(f"u.{c} <> s.{c}" for c in columns) or "false"
+    return f"""CREATE TEMPORARY TABLE users_changes AS
+        SELECT u.id, u.username, s.line{selected}
+        FROM users_user AS u JOIN users_staging AS s
+        ON LOWER(u.username) = LOWER(s.username)
+        WHERE {differs}"""
+
+
+def as_text(column: str) -> str:
+    return f"CAST({column} AS text)" if column in BOOLEAN_COLUMNS else column
+
+
+def json_value(expression: str, column: str) -> str:
+    if column in BOOLEAN_COLUMNS and connection.vendor == "sqlite":
+        # SQLite keeps booleans as 0/1; the trail shows true/false.
+        return f"CASE WHEN {expression} THEN json('true') ELSE json('false') END"
+    return expression
+
+
+def json_change(column: str) -> str:
+    """[old, new] where they differ, else NULL (dropped from the object)."""
+    old, new = f"c.old_{column}", f"c.new_{column}"
+    pair = json_array(json_value(old, column), json_value(new, column))
+    return f"CASE WHEN {old} <> {new} THEN {pair} END"
+
+
+def json_array(*items: str) -> str:
+    function = "json_build_array" if connection.vendor == "postgresql" else "json_array"
+    return f"{function}({', '.join(items)})"
+
+
+def json_object(pairs: list[tuple[str, str]]) -> str:
+    function = (
+        "jsonb_build_object" if connection.vendor == "postgresql" else "json_object"
+    )
+    return f"{function}({', '.join(f"'{key}', {value}" for key, value in pairs)})"
+
+
+def json_object_without_nulls(pairs: list[tuple[str, str]]) -> str:
+    if not pairs:
+        return "CAST('{}' AS jsonb)" if connection.vendor == "postgresql" else "'{}'"
+    if connection.vendor == "postgresql":
+        return f"jsonb_strip_nulls({json_object(pairs)})"
+    return f"json_patch('{{}}', {json_object(pairs)})"  # a null member removes it
