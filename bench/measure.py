@@ -20,9 +20,8 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from users import services  # noqa: E402
-from users.admin import MAX_ADMIN_PAGES  # noqa: E402
 from users.models import User  # noqa: E402
-from users.pagination import make_token  # noqa: E402
+from users.pagination import MAX_ADMIN_PAGES, make_token  # noqa: E402
 
 OURS, ADMIN, STOCK = "/users/", "/admin/users/user/", "/stock-admin/stock/stockuser/"
 COMMON_SURNAME = "anderson"  # one of 250 seeded surnames: ~0.4% of users

@@ -1,4 +1,5 @@
-"""The 500 handler, which answers 503 when the database is what failed.
+"""The error handlers: 403 with a security log line; 500, which answers 503
+when the database is what failed.
 
 Django calls handler500 for an exception raised anywhere in a request: a view,
 a middleware, or a template rendered after the view returned. While PostgreSQL
@@ -14,6 +15,9 @@ import sys
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, HttpResponseServerError
 from django.template.loader import render_to_string
+from django.views.defaults import permission_denied as django_permission_denied
+
+from users.audit import client_ip, log_security_event
 
 logger = logging.getLogger("noogh.database")
 RETRY_AFTER_SECONDS = 5
@@ -27,3 +31,10 @@ def server_error(request) -> HttpResponse:
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
     return HttpResponseServerError(render_to_string("500.html"))
+
+
+def permission_denied(request, exception=None) -> HttpResponse:
+    """The 403 page, with a security log line saying who was refused what."""
+    user = request.user.get_username() if request.user.is_authenticated else None
+    log_security_event("forbidden", user=user, ip=client_ip(), path=request.path[:300])
+    return django_permission_denied(request, exception)

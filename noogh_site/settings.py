@@ -263,11 +263,11 @@ SECURE_CSP = {
 
 # --- Login protection (django-axes) ----------------------------------------------
 # A username from one IP is locked after AXES_FAILURE_LIMIT failures; an IP after
-# LOGIN_IP_FAILURE_LIMIT failures whatever the usernames (users.lockout).
+# LOGIN_IP_FAILURE_LIMIT failures whatever the usernames (users.signin.lockout).
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_IP_FAILURE_LIMIT = env.int("LOGIN_IP_FAILURE_LIMIT", default=20)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
-AXES_HANDLER = "users.lockout.TieredLockoutHandler"
+AXES_HANDLER = "users.signin.lockout.TieredLockoutHandler"
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
@@ -282,7 +282,7 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = (
 )
 
 # --- Logging ---------------------------------------------------------------------
-# Security events (users.signals) are JSON lines on stderr, for the log shipper.
+# Security events (users.signin.events) are JSON lines on stderr, for the log shipper.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from users.forms import LoginForm
+from users.signin.forms import LoginForm
 
 from . import health
 
@@ -16,10 +16,10 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("users/", include("users.urls")),
+    path("users/", include("users.web.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
 ]
 
-handler403 = "users.views.permission_denied"
+handler403 = "noogh_site.errors.permission_denied"
 handler500 = "noogh_site.errors.server_error"

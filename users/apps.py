@@ -6,4 +6,4 @@ class UsersConfig(AppConfig):
     verbose_name = "Users"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401 - connects the security log receivers
+        from .signin import events  # noqa: F401 - connects the security log receivers

@@ -20,8 +20,13 @@ if TYPE_CHECKING:
 # Trigrams need three characters; shorter terms match as a prefix instead,
 # which the same indexes still serve.
 MIN_SUBSTRING_TERM = 3
-SEARCH_FIELDS = ("full_name", "email", "username")
-LONGEST_SEARCHABLE_VALUE = 255  # full_name's max_length, the longest of the three
+SEARCH_FIELDS = ("email", "username", "full_name")
+# Shown under the search box of the staff list and of the admin.
+SEARCH_HELP = (
+    f"Name, email or username, ignoring case. {MIN_SUBSTRING_TERM} or more "
+    "characters match anywhere; 1–2 characters match the start of a field; "
+    "a complete email address finds exactly that account."
+)
 
 
 def _is_email(term: str) -> bool:
@@ -67,7 +72,7 @@ class UserQuerySet(models.QuerySet):
         term = " ".join(term.split())
         if not term:
             return self
-        if len(term) > LONGEST_SEARCHABLE_VALUE:
+        if len(term) > self._longest_searchable_value():
             # No stored value is that long, so nothing can contain it; asking
             # the database anyway only costs (SQLite refuses such patterns).
             return self.none()
@@ -78,6 +83,9 @@ class UserQuerySet(models.QuerySet):
         for field in SEARCH_FIELDS:
             match |= Q(**{f"{field}__{lookup}": term})
         return self.filter(match)
+
+    def _longest_searchable_value(self) -> int:
+        return max(self.model._meta.get_field(f).max_length for f in SEARCH_FIELDS)
 
     def sorted_by(self, ordering: str) -> UserQuerySet:
         """Order by one column ("-email" descends) with id as the tie-breaker."""

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
-from .managers import AuditEventQuerySet, UserManager
+from .managers import SEARCH_FIELDS, AuditEventQuerySet, UserManager
 
 # Violation code -> field: a case-insensitive duplicate is reported beside its
 # field, not at the top of the form (Django only does that for plain fields).
@@ -21,7 +21,15 @@ DUPLICATE_MESSAGES = {
     "email": _("A user with that email already exists."),
     "username": _("A user with that username already exists."),
 }
-SEARCH_FIELDS = ("email", "username", "full_name")
+# What staff edit on a user's form and the services accept, in form order.
+EDITABLE_FIELDS = (
+    "username",
+    "email",
+    "full_name",
+    "is_active",
+    "is_staff",
+    "is_superuser",
+)
 SORT_FIELDS = ("created_at", "full_name", "email", "username")
 
 

@@ -1,10 +1,14 @@
-"""Keyset pagination: constant time at any depth, with opaque signed page tokens."""
+"""Paging and counting users: keyset pages (constant time at any depth, opaque
+signed tokens) for the staff list, capped or estimated counts, and the admin's
+paginator."""
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from django.core import signing
+from django.core.paginator import Paginator
 
 from .managers import UserQuerySet
 from .models import User
@@ -12,6 +16,7 @@ from .models import User
 SALT = "users.page"
 # Past this many matches a filtered list says "10,000+" instead of counting on.
 COUNT_CAP = 10_000
+MAX_ADMIN_PAGES = 200
 
 
 class InvalidPageToken(ValueError):
@@ -107,3 +112,22 @@ def result_count(queryset: UserQuerySet, *, filtered: bool) -> ResultCount:
     if number > COUNT_CAP:
         return ResultCount(COUNT_CAP, capped=True)
     return ResultCount(number)
+
+
+class EstimatedCountPaginator(Paginator):
+    """Uses the planner's estimate for the unfiltered table instead of COUNT(*),
+    and stops at MAX_ADMIN_PAGES: past that, OFFSET reads every row it skips
+    (~500 ms at 250,000 rows), so deeper results are reached by narrowing the
+    search or by the keyset-paged staff list at /users/."""
+
+    @cached_property
+    def count(self) -> int:
+        if not self.object_list.query.where:
+            estimate = User.objects.estimated_count()
+            if estimate is not None and estimate > COUNT_CAP:
+                return estimate
+        return super().count
+
+    @cached_property
+    def num_pages(self) -> int:
+        return min(super().num_pages, MAX_ADMIN_PAGES)

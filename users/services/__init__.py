@@ -14,15 +14,14 @@ from .accounts import (
     user_set_groups_and_permissions,
     user_set_password,
     user_update,
-    users_exported,
+    users_export,
     users_set_active,
 )
-from .base import EDITABLE_FIELDS, FROM_REQUEST, UserGone
+from .base import FROM_REQUEST, UserGone
 from .groups import group_delete, group_save
 from .imports import ImportConflict, ImportRefused, users_import
 
 __all__ = [
-    "EDITABLE_FIELDS",
     "FROM_REQUEST",
     "ImportConflict",
     "ImportRefused",
@@ -37,7 +36,7 @@ __all__ = [
     "user_set_groups_and_permissions",
     "user_set_password",
     "user_update",
-    "users_exported",
+    "users_export",
     "users_import",
     "users_set_active",
 ]

@@ -22,10 +22,6 @@ class _FromRequest:
 # actor therefore still acts - and is judged and recorded - as the real one.
 FROM_REQUEST = _FromRequest()
 
-EDITABLE_FIELDS = frozenset(
-    {"email", "username", "full_name", "is_active", "is_staff", "is_superuser"}
-)
-
 
 class UserGone(ObjectDoesNotExist):
     """The account was deleted (by someone else) before this write got to it."""

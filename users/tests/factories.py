@@ -45,7 +45,7 @@ def staff_with(*codenames: str) -> "User":
 
 def edit_data(user: "User", **changes) -> dict:
     """What the edit form posts for user as it is now, with `changes` made."""
-    from users.forms import version_token
+    from users.versioning import version_token
 
     data = {
         "username": user.username,

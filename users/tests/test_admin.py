@@ -169,7 +169,7 @@ def test_admin_delete_refuses_self(client):
 
 
 def test_admin_pages_stop_at_the_cap(superuser_client, monkeypatch):
-    monkeypatch.setattr("users.admin.MAX_ADMIN_PAGES", 1)
+    monkeypatch.setattr("users.pagination.MAX_ADMIN_PAGES", 1)
     UserFactory.create_batch(120)
     assert superuser_client.get(CHANGELIST).status_code == 200
     response = superuser_client.get(CHANGELIST, {"p": 2})

@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from users import services
-from users.forms import UserCreateForm, UserForm
 from users.models import User
+from users.web.forms import UserCreateForm, UserForm
 
 from .factories import SuperuserFactory, UserFactory
 

@@ -62,7 +62,7 @@ def test_migrate_sets_lock_and_statement_timeouts(settings):
 @pytest.mark.parametrize(
     "failing",
     [
-        "users.views.keyset_page",  # in the view
+        "users.web.views.keyset_page",  # in the view
         "users.models.User.get_full_name",  # in the template, rendered later
         "noogh_site.middleware.SlidingSessionMiddleware.__call__",  # a middleware
     ],
@@ -93,7 +93,7 @@ def test_other_errors_stay_a_500_page(monkeypatch):
 
     client = Client(raise_request_exception=False)
     client.force_login(SuperuserFactory())
-    monkeypatch.setattr("users.views.keyset_page", broken)
+    monkeypatch.setattr("users.web.views.keyset_page", broken)
     response = client.get(reverse("users:list"))
     assert response.status_code == 500
     assert b"Something went wrong on our side" in response.content

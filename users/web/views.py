@@ -9,17 +9,15 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.defaults import permission_denied as django_permission_denied
 from django.views.generic import DetailView, FormView, TemplateView, UpdateView, View
 from django.views.generic.detail import SingleObjectMixin
 
-from . import audit, permissions, services
-from .audit import client_ip, log_security_event
-from .export import EXPORT_FIELDS, csv_lines
-from .filters import ORDERING_CHOICES, UserFilter
-from .forms import PageForm, UserCreateForm, UserForm
-from .models import AuditEvent, User
-from .pagination import InvalidPageToken, keyset_page, result_count
+from .. import audit, permissions, services
+from ..export import EXPORT_FIELDS, csv_lines
+from ..models import AuditEvent, User
+from ..pagination import keyset_page, result_count
+from .forms import UserCreateForm, UserForm
+from .listing import ORDERING_CHOICES, ListParameters
 
 COLUMNS = [
     ("username", "Username"),
@@ -62,12 +60,6 @@ def bad_request(request, message: str) -> HttpResponse:
     return render(request, "400.html", {"message": message}, status=400)
 
 
-def _form_errors(form) -> str:
-    return " ".join(
-        f"{name}: {' '.join(errors)}" for name, errors in form.errors.items()
-    )
-
-
 def _sort_columns(ordering: str) -> list[dict]:
     columns = []
     for field, label in COLUMNS:
@@ -86,46 +78,39 @@ class UserListView(StaffPermissionRequiredMixin, TemplateView):
     template_name = "users/user_list.html"
 
     def get(self, request, *args, **kwargs):
-        filterset = UserFilter(request.GET, queryset=User.objects.all())
-        page_form = PageForm(request.GET)
-        if not page_form.is_valid():
-            return bad_request(request, _form_errors(page_form))
-        try:
-            page = keyset_page(
-                filterset.qs,
-                ordering=filterset.sort_order,
-                per_page=page_form.cleaned_data["per_page"],
-                token=page_form.cleaned_data["page"] or None,
-            )
-        except InvalidPageToken as error:
-            return bad_request(request, str(error))
-        return self.render_to_response(
-            {
-                "filterset": filterset,
-                "page_form": page_form,
-                "page": page,
-                "count": result_count(filterset.qs, filtered=filterset.is_filtered),
-                "columns": _sort_columns(filterset.sort_order),
-                "ordering_label": dict(ORDERING_CHOICES)[filterset.sort_order],
-            }
+        params = ListParameters(request.GET)
+        context = {
+            "form": params.form,
+            "columns": _sort_columns(params.ordering),
+            "ordering_label": dict(ORDERING_CHOICES)[params.ordering],
+        }
+        if not params.valid:
+            context["errors"] = params.errors_text()
+            return self.render_to_response(context, status=400)
+        page = keyset_page(
+            params.users,
+            ordering=params.ordering,
+            per_page=params.per_page,
+            token=params.page_token,
         )
+        count = result_count(params.users, filtered=params.filtered)
+        return self.render_to_response(context | {"page": page, "count": count})
 
 
 class UserExportView(StaffPermissionRequiredMixin, View):
     permission_required = "users.view_user"
 
     def get(self, request):
-        filterset = UserFilter(request.GET, queryset=User.objects.all())
-        if not filterset.is_valid():
-            # Exporting a different set than the staff member asked for would
-            # be worse than exporting nothing.
-            return bad_request(request, _form_errors(filterset.form))
-        rows = (
-            filterset.qs.sorted_by(filterset.sort_order)
-            .values_list(*EXPORT_FIELDS)
-            .iterator(chunk_size=2000)
+        params = ListParameters(request.GET)
+        if not params.valid:
+            return bad_request(request, params.errors_text())
+        rows = services.users_export(
+            params.users,
+            fields=EXPORT_FIELDS,
+            ordering=params.ordering,
+            actor=request.user,
+            filters=request.GET.urlencode(),
         )
-        services.users_exported(actor=request.user, filters=request.GET.urlencode())
         stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
         response = StreamingHttpResponse(
             csv_lines(rows), content_type="text/csv; charset=utf-8"
@@ -306,10 +291,3 @@ class UserDeleteView(StaffPermissionRequiredMixin, RuleCheckedOnOpenMixin, Detai
             return _gone(request, gone)
         messages.success(request, f"Deleted user {username}.")
         return redirect("users:list")
-
-
-def permission_denied(request, exception=None):
-    """The 403 page, with a security log line saying who was refused what."""
-    user = request.user.get_username() if request.user.is_authenticated else None
-    log_security_event("forbidden", user=user, ip=client_ip(), path=request.path[:300])
-    return django_permission_denied(request, exception)

@@ -8,7 +8,7 @@ from django.contrib.auth.signals import (
 )
 from django.dispatch import receiver
 
-from .audit import client_ip, log_security_event
+from ..audit import client_ip, log_security_event
 
 
 def _ip(request) -> str | None:

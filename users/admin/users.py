@@ -1,0 +1,180 @@
+"""The user admin: auth's UserAdmin, writing through users.services."""
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as AuthUserAdmin
+from django.core.exceptions import PermissionDenied
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
+
+from .. import audit, permissions, services
+from ..managers import SEARCH_FIELDS, SEARCH_HELP
+from ..models import EDITABLE_FIELDS, AuditEvent, User
+from ..pagination import EstimatedCountPaginator
+from .forms import (
+    GRANT_FIELDS,
+    PasswordChangeAdminForm,
+    UserChangeAdminForm,
+    UserCreationAdminForm,
+)
+from .mixins import DeleteSelectionMixin, refusals_as_messages
+
+
+@admin.register(User)
+class UserAdmin(DeleteSelectionMixin, AuthUserAdmin):
+    form = UserChangeAdminForm
+    add_form = UserCreationAdminForm
+    change_password_form = PasswordChangeAdminForm
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    list_display = (
+        "email",
+        "username",
+        "full_name",
+        "is_active",
+        "is_staff",
+        "is_superuser",
+        "created_at",
+    )
+    list_filter = ("is_active", "is_staff", "is_superuser", "created_at")
+    search_fields = SEARCH_FIELDS
+    search_help_text = SEARCH_HELP
+    ordering = ("-created_at", "-id")
+    readonly_fields = ("created_at", "updated_at", "last_login", "recent_activity")
+    fieldsets = (
+        (None, {"fields": ("username", "password", "version")}),
+        ("Personal info", {"fields": ("full_name", "email")}),
+        (
+            "Permissions",
+            {
+                "fields": (
+                    "is_active",
+                    "is_staff",
+                    "is_superuser",
+                    "groups",
+                    "user_permissions",
+                )
+            },
+        ),
+        ("Important dates", {"fields": ("last_login", "created_at", "updated_at")}),
+        ("History", {"fields": ("recent_activity",)}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": (
+                    "username",
+                    "email",
+                    "full_name",
+                    "usable_password",
+                    "password1",
+                    "password2",
+                ),
+            },
+        ),
+    )
+    actions = ["activate_selected", "deactivate_selected"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.actor = request.user  # a fresh class per request: safe to set
+        return form
+
+    def get_readonly_fields(self, request, obj=None):
+        closed = permissions.fields_closed_to(request.user)
+        return (*self.readonly_fields, *sorted(closed))
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and (
+            obj is None or permissions.can_edit(request.user, obj)
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and (
+            obj is None or permissions.can_delete(request.user, obj)
+        )
+
+    changeform_view = refusals_as_messages(AuthUserAdmin.changeform_view)
+    changelist_view = refusals_as_messages(AuthUserAdmin.changelist_view)
+    delete_view = refusals_as_messages(AuthUserAdmin.delete_view)
+    user_change_password = refusals_as_messages(AuthUserAdmin.user_change_password)
+
+    def get_search_results(self, request, queryset, search_term):
+        # The same index-backed search as the staff pages; no duplicates.
+        return queryset.search(search_term), False
+
+    @admin.display(description="History")
+    def recent_activity(self, obj):
+        events = AuditEvent.objects.about(obj)[: audit.HISTORY_SHOWN]
+        return (
+            format_html_join(
+                mark_safe("<br>"),
+                "{} · {} · {} {}",
+                (
+                    (
+                        event.at.strftime("%Y-%m-%d %H:%M"),
+                        event.actor_label,
+                        event.get_action_display(),
+                        event.changes or "",
+                    )
+                    for event in events
+                ),
+            )
+            or "—"
+        )
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            password = None
+            if form.cleaned_data.get("set_usable_password"):
+                password = form.cleaned_data.get("password1")
+            services.user_create(actor=request.user, user=obj, password=password)
+            return
+        changes = {
+            name: form.cleaned_data[name]
+            for name in form.changed_data
+            if name in EDITABLE_FIELDS
+        }
+        if changes:
+            services.user_update(
+                actor=request.user,
+                user=obj,
+                expected_version=form.cleaned_data.get("version"),
+                **changes,
+            )
+
+    def save_related(self, request, form, formsets, change):
+        granted = {
+            name: form.cleaned_data[name]
+            for name in GRANT_FIELDS
+            if name in form.changed_data
+        }
+        if granted:
+            services.user_set_groups_and_permissions(
+                actor=request.user, user=form.instance, **granted
+            )
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def delete_model(self, request, obj):
+        services.user_delete(actor=request.user, user=obj)
+
+    @admin.action(description="Activate selected users", permissions=["change"])
+    def activate_selected(self, request, queryset):
+        self._set_active(request, queryset, active=True)
+
+    @admin.action(description="Deactivate selected users", permissions=["change"])
+    def deactivate_selected(self, request, queryset):
+        self._set_active(request, queryset, active=False)
+
+    def _set_active(self, request, queryset, *, active: bool) -> None:
+        try:
+            changed = services.users_set_active(
+                actor=request.user, users=queryset, active=active
+            )
+        except PermissionDenied as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return
+        verb = "Activated" if active else "Deactivated"
+        self.message_user(request, f"{verb} {changed} user(s).", messages.SUCCESS)

@@ -1,0 +1,1 @@
+"""The staff pages under /users/: views, their forms, the list parameters."""

@@ -1,0 +1,72 @@
+"""Forms of the staff pages; the writes themselves happen in users.services."""
+
+from django import forms
+from django.contrib.auth import password_validation
+
+from .. import permissions
+from ..models import EDITABLE_FIELDS, User
+from ..versioning import VersionedFormMixin, version_field
+
+
+class UserForm(VersionedFormMixin, forms.ModelForm):
+    """Fields a staff member edits; superuser-only fields vanish for the others."""
+
+    version = version_field()
+
+    class Meta:
+        model = User
+        fields = EDITABLE_FIELDS
+
+    def __init__(self, *args, actor: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in permissions.fields_closed_to(actor) & set(self.fields):
+            del self.fields[name]
+        self.fields["email"].required = True
+        self.set_version()
+
+    def changes(self) -> dict:
+        return {
+            name: self.cleaned_data[name]
+            for name in self.changed_data
+            if name != "version"
+        }
+
+
+class UserCreateForm(UserForm):
+    password1 = forms.CharField(
+        label="Password",
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="Leave both empty to create an account that cannot log in yet.",
+    )
+    password2 = forms.CharField(
+        label="Password confirmation",
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean_password2(self):
+        password1 = self.cleaned_data.get("password1")
+        password2 = self.cleaned_data.get("password2")
+        if password1 != password2:
+            raise forms.ValidationError("The two passwords do not match.")
+        return password2
+
+    def _post_clean(self):
+        super()._post_clean()
+        password = self.cleaned_data.get("password2")
+        if password:
+            try:
+                password_validation.validate_password(password, self.instance)
+            except forms.ValidationError as error:
+                self.add_error("password2", error)
+
+    def fields_for_service(self) -> dict:
+        data = {
+            name: self.cleaned_data[name]
+            for name in UserForm.Meta.fields
+            if name in self.cleaned_data
+        }
+        return data | {"password": self.cleaned_data.get("password1") or None}
