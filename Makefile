@@ -57,12 +57,13 @@ format: $(VENV)/.dev
 	$(VENV)/bin/ruff check --fix .
 
 # noogh vs a stock Django admin at 1M and 10k users (needs DATABASE_URL=postgres://...).
-# BENCH_ARGS, e.g. "--users 200000 --repeat 20"; see bench/run.py --help.
+# BENCH_ARGS, e.g. "--users 200000 --repeat 20"; see bench/run.py --help. Keeps that
+# database and <name>_small for the next run; drops its scratch <name>_import.
 bench: $(VENV)/.dev
 	$(PY) bench/run.py $(BENCH_ARGS)
 
 # gunicorn + locust, 32 staff clients for 3 minutes over 100k users (needs
 # DATABASE_URL=postgres://...). LOADTEST_ARGS="--fault" also restarts PostgreSQL
-# midway (this machine's cluster: keep it out of CI).
+# midway (this machine's cluster: keep it out of CI). Works in <name>_load, kept.
 loadtest: $(VENV)/.dev
 	$(PY) loadtest/run.py $(LOADTEST_ARGS)

@@ -1,8 +1,9 @@
 """`make bench`: noogh against a stock Django admin, at 1M and 10k users.
 
-Needs DATABASE_URL=postgres://... ; uses that database and two siblings
-(<name>_small, <name>_import), creating them when missing. Prints a table and
-writes bench/results/<date>.md.
+Needs DATABASE_URL=postgres://... ; uses that database and the sibling
+<name>_small, creating them when missing and keeping them (seeding 1M users
+takes a while), and a scratch sibling <name>_import, dropped afterwards.
+Prints a table and writes bench/results/<date>.md.
 """
 
 import argparse
@@ -14,57 +15,37 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
+sys.path.insert(0, str(ROOT))  # run as a file, only bench/ would be importable
+from scripts import sandbox  # noqa: E402
+
 TARGETS = ("ours", "admin", "stock")
 GROWTH_ROWS = ("list page 1", "search common surname", "search rare term")
 
 
-def database_url(name: str) -> str:
-    parts = urlsplit(os.environ["DATABASE_URL"])
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
 def environment(url: str) -> dict:
-    return os.environ | {
-        "DATABASE_URL": url,
-        "DJANGO_SETTINGS_MODULE": "bench.settings",
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "benchmark-only-secret"),
-        "PYTHONPATH": str(ROOT),
-        "PYTHONWARNINGS": "ignore",
+    return sandbox.environment(
+        url,
+        DJANGO_SETTINGS_MODULE="bench.settings",
+        SECRET_KEY=os.environ.get("SECRET_KEY", "benchmark-only-secret"),
+        PYTHONWARNINGS="ignore",
         # The test client speaks plain HTTP.
-        "HTTPS": "false",
-    }
-
-
-def ensure_database(url: str, fresh: bool = False) -> None:
-    import psycopg
-
-    name = urlsplit(url).path.lstrip("/")
-    admin_url = urlunsplit(urlsplit(url)._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        if fresh:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        exists = conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
-        ).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    manage(url, "migrate", "--noinput", "-v0")
-
-
-def manage(url: str, *args: str) -> None:
-    subprocess.run(
-        [PYTHON, "manage.py", *args], cwd=ROOT, env=environment(url), check=True
+        HTTPS="false",
     )
+
+
+def ensure_database(url: str) -> None:
+    """Create url's database when missing, and migrate it; its users stay."""
+    sandbox.create_database(url)
+    sandbox.migrate(environment(url))
 
 
 def measure(url: str, users: int, repeat: int) -> dict:
     print(f"measuring {users:,} users ...", file=sys.stderr, flush=True)
+    options = ["--users", str(users), "--repeat", str(repeat)]
     output = subprocess.run(
-        [PYTHON, "bench/measure.py", "--users", str(users), "--repeat", str(repeat)],
+        [sandbox.PYTHON, "bench/measure.py", *options],
         cwd=ROOT,
         env=environment(url),
         check=True,
@@ -77,23 +58,13 @@ def measure(url: str, users: int, repeat: int) -> dict:
 def time_import(url: str, rows: int, workdir: Path, prefix: str) -> dict:
     """Run import_users on a generated CSV; wall time and the child's peak RSS."""
     csv_path = workdir / f"{prefix}-{rows}.csv"
-    subprocess.run(
-        [
-            PYTHON,
-            "-c",
-            "import django; django.setup(); from bench.make_csv import "
-            f"write_csv; write_csv({str(csv_path)!r}, {rows}, prefix={prefix!r})",
-        ],
-        cwd=ROOT,
-        env=environment(url),
-        check=True,
-    )
+    sandbox.write_users_csv(environment(url), csv_path, rows, prefix=prefix)
     print(f"importing {rows:,} rows ({prefix}) ...", file=sys.stderr, flush=True)
     started = time.monotonic()
-    process = subprocess.Popen(
-        [PYTHON, "manage.py", "import_users", str(csv_path)],
-        cwd=ROOT,
-        env=environment(url),
+    process = sandbox.start_manage(
+        environment(url),
+        "import_users",
+        str(csv_path),
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -185,18 +156,20 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--import-rows", type=int, default=1_000_000)
     args = parser.parse_args()
-    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
-        raise SystemExit("make bench needs DATABASE_URL=postgres://...")
-    base = urlsplit(os.environ["DATABASE_URL"]).path.lstrip("/")
-    big_url, small_url = database_url(base), database_url(f"{base}_small")
-    import_url = database_url(f"{base}_import")
+    big_url = sandbox.postgres_url("make bench")
+    small_url = sandbox.sibling_url(big_url, "small")
+    import_url = sandbox.sibling_url(big_url, "import")
     for url in (big_url, small_url):
         ensure_database(url)
     big = measure(big_url, args.users, args.repeat)
     small = measure(small_url, args.small, args.repeat)
     imports = []
-    with tempfile.TemporaryDirectory() as workdir:
-        ensure_database(import_url, fresh=True)
+    with (
+        tempfile.TemporaryDirectory() as workdir,
+        # A first load needs an empty table; kept until both imports are timed
+        # so that dropping it (a checkpoint) does not land in the second.
+        sandbox.scratch_database(import_url, environment(import_url)),
+    ):
         first = time_import(import_url, args.import_rows, Path(workdir), "first")
         imports.append(first | {"case": "first load into an empty table"})
         extra = max(args.import_rows // 10, 1)

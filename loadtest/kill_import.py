@@ -1,22 +1,25 @@
 """Kill import_users midway, rerun it, and compare with an uninterrupted run.
 
-Needs DATABASE_URL=postgres://... ; uses two fresh sibling databases. Prints
-the row counts and a checksum of every imported user for both runs.
+Needs DATABASE_URL=postgres://... ; uses two fresh sibling databases, dropped
+afterwards. Prints the row counts and a checksum of every imported user for
+both runs.
 """
 
 import argparse
-import os
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+from contextlib import AbstractContextManager
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a file, only loadtest/ would be importable
+from scripts import sandbox  # noqa: E402
+
 CHECKSUM = """
 SELECT COUNT(*), md5(string_agg(
     concat_ws('|', username, email, full_name, is_active, created_at), ','
@@ -25,32 +28,21 @@ SELECT COUNT(*), md5(string_agg(
 """
 
 
-def fresh_database(base: str, suffix: str) -> str:
-    parts = urlsplit(base)
-    name = f"{parts.path.strip('/')}_{suffix}"
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = urlunsplit(parts._replace(path=f"/{name}"))
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "-v0"],
-        cwd=ROOT,
-        env=env(url),
-        check=True,
-    )
-    return url
+def fresh_database(base: str, suffix: str) -> AbstractContextManager[str]:
+    """<name>_<suffix>, new and migrated, for a with block that drops it."""
+    url = sandbox.sibling_url(base, suffix)
+    return sandbox.scratch_database(url, env(url))
 
 
 def env(url: str) -> dict:
-    return os.environ | {"DATABASE_URL": url, "DEBUG": "true", "PYTHONPATH": str(ROOT)}
+    return sandbox.environment(url, DEBUG="true")
 
 
 def import_users(url: str, path: Path, kill_after: float | None = None) -> int:
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "import_users", str(path)],
-        cwd=ROOT,
-        env=env(url),
+    process = sandbox.start_manage(
+        env(url),
+        "import_users",
+        str(path),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -70,30 +62,21 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=300_000)
     parser.add_argument("--kill-after", type=float, default=3.0)
     args = parser.parse_args()
-    base = os.environ["DATABASE_URL"]
+    base = sandbox.postgres_url("kill_import.py")
     with tempfile.TemporaryDirectory() as work:
         path = Path(work) / "users.csv"
-        subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                "import django; django.setup(); from bench.make_csv "
-                f"import write_csv; write_csv({str(path)!r}, {args.rows})",
-            ],
-            cwd=ROOT,
-            env=env(base) | {"DJANGO_SETTINGS_MODULE": "noogh_site.settings"},
-            check=True,
-        )
-        killed = fresh_database(base, "killed")
-        status = import_users(killed, path, kill_after=args.kill_after)
-        after_kill = checksum(killed)
-        import_users(killed, path)
-        rerun = checksum(killed)
-        import_users(killed, path)
-        second_rerun = checksum(killed)
-        clean = fresh_database(base, "clean")
-        import_users(clean, path)
-        reference = checksum(clean)
+        settings = {"DJANGO_SETTINGS_MODULE": "noogh_site.settings"}
+        sandbox.write_users_csv(env(base) | settings, path, args.rows)
+        with fresh_database(base, "killed") as killed:
+            status = import_users(killed, path, kill_after=args.kill_after)
+            after_kill = checksum(killed)
+            import_users(killed, path)
+            rerun = checksum(killed)
+            import_users(killed, path)
+            second_rerun = checksum(killed)
+        with fresh_database(base, "clean") as clean:
+            import_users(clean, path)
+            reference = checksum(clean)
     print(f"killed after {args.kill_after} s (exit {status}): {after_kill[0]:,} users")
     print(f"rerun:        {rerun[0]:,} users, checksum {rerun[1]}")
     print(f"rerun again:  {second_rerun[0]:,} users, checksum {second_rerun[1]}")

@@ -19,57 +19,38 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
-BIN = Path(PYTHON).parent
+sys.path.insert(0, str(ROOT))  # run as a file, only loadtest/ would be importable
+from scripts import sandbox  # noqa: E402
+
+BIN = Path(sandbox.PYTHON).parent
 PORT = 8765
 BASE = f"http://127.0.0.1:{PORT}"
 LOGIN, PASSWORD = "loadtest-admin", secrets.token_urlsafe(16)
 
 
 def env_for(url: str) -> dict:
-    return os.environ | {
-        "DATABASE_URL": url,
-        "DEBUG": "false",
-        "HTTPS": "false",
-        "SECRET_KEY": "loadtest-" + secrets.token_urlsafe(32),
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "STATIC_MANIFEST": "true",
-        "BIND": f"127.0.0.1:{PORT}",
+    return sandbox.environment(
+        url,
+        DEBUG="false",
+        HTTPS="false",
+        SECRET_KEY="loadtest-" + secrets.token_urlsafe(32),
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        STATIC_MANIFEST="true",
+        BIND=f"127.0.0.1:{PORT}",
         # Staff hammer one account from one address: no lockouts in this test.
-        "LOGIN_FAILURE_LIMIT": "100000",
-        "LOGIN_IP_FAILURE_LIMIT": "100000",
-    }
-
-
-def manage(env: dict, *args: str) -> str:
-    done = subprocess.run(
-        [PYTHON, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
+        LOGIN_FAILURE_LIMIT="100000",
+        LOGIN_IP_FAILURE_LIMIT="100000",
     )
-    return done.stdout
 
 
 def prepare(url: str, users: int, ids_file: Path) -> None:
-    import psycopg
-
-    name = urlsplit(url).path.lstrip("/")
-    admin = urlunsplit(urlsplit(url)._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
-        ).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
+    sandbox.create_database(url)
     env = env_for(url)
-    manage(env, "migrate", "--noinput", "-v0")
-    manage(env, "collectstatic", "--noinput", "-v0")
-    manage(env, "seed_users", "--count", str(users), "--seed", "7")
+    sandbox.migrate(env, quiet=True)
+    sandbox.manage(env, "collectstatic", "--noinput", "-v0", quiet=True)
+    sandbox.manage(env, "seed_users", "--count", str(users), "--seed", "7", quiet=True)
     script = (
         "from users import services; from users.models import User\n"
         f"u = User.objects.get_by_username({LOGIN!r}) or services.user_create("
@@ -80,7 +61,7 @@ def prepare(url: str, users: int, ids_file: Path) -> None:
         "ids = User.objects.filter(is_superuser=False).values_list('id', flat=True)\n"
         f"open({str(ids_file)!r}, 'w').write(json.dumps(list(ids)))"
     )
-    manage(env, "shell", "-c", script)
+    sandbox.manage(env, "shell", "-c", script, quiet=True)
 
 
 def wait_until_ready(timeout: float = 30) -> None:
@@ -221,10 +202,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=180)
     parser.add_argument("--fault", action="store_true")
     args = parser.parse_args()
-    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
-        raise SystemExit("make loadtest needs DATABASE_URL=postgres://...")
-    base = urlsplit(os.environ["DATABASE_URL"])
-    url = urlunsplit(base._replace(path=f"{base.path.rstrip('/')}_load"))
+    url = sandbox.sibling_url(sandbox.postgres_url("make loadtest"), "load")
     workdir = tempfile.TemporaryDirectory()
     ids_file = Path(workdir.name) / "ids.json"
     prepare(url, args.users, ids_file)

@@ -1,0 +1,1 @@
+"""Helpers shared by the scripts under bench/ and loadtest/ (not the app)."""
