@@ -18,8 +18,10 @@ $(VENV)/.runtime: requirements.txt $(VENV)/.created
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $@
 
-$(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.created
+# Test tools from npm too: axe-core, which the browser tests run on every page state.
+$(VENV)/.dev: requirements.txt requirements-dev.txt package.json $(VENV)/.created
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	npm install --no-audit --no-fund --silent
 	@touch $@ $(VENV)/.runtime
 
 install: $(VENV)/.runtime

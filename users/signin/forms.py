@@ -13,6 +13,7 @@ class LoginLengthMixin:
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.label_suffix = ""  # labels sit above their fields
         username = self.fields["username"]
         username.max_length = LOGIN_MAX_LENGTH
         username.widget.attrs["maxlength"] = LOGIN_MAX_LENGTH

@@ -49,6 +49,9 @@ class UserListForm(forms.Form):
         label="Page", required=False, max_length=300, widget=forms.HiddenInput
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, label_suffix="", **kwargs)  # labels sit above
+
     def clean_ordering(self) -> str:
         return self.cleaned_data["ordering"] or DEFAULT_ORDERING
 

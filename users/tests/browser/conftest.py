@@ -8,7 +8,11 @@ import pytest
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 HAVE_CHROMIUM = os.path.exists(CHROMIUM)
-SCREENSHOTS = Path(__file__).resolve().parents[3] / "artifacts" / "screenshots"
+ROOT = Path(__file__).resolve().parents[3]
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+# From package.json (`make install-dev` runs npm install).
+AXE_SCRIPT = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 # The flags keep Chromium from calling out to Google's services, which this
 # closed network refuses.
 CHROMIUM_ARGS = [
@@ -41,7 +45,10 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, accept_downloads=True)
+    # bypass_csp: axe is injected as an inline script, which our CSP forbids.
+    context = browser.new_context(
+        base_url=live_server.url, accept_downloads=True, bypass_csp=True
+    )
     context.set_default_timeout(10_000)
     page = context.new_page()
     yield page
@@ -58,3 +65,23 @@ def screenshot():
         return path
 
     return take
+
+
+@pytest.fixture
+def axe():
+    """Check the page as it stands with axe-core; returns the violations."""
+    assert AXE_SCRIPT.exists(), "axe-core missing: run `make install-dev`"
+
+    def check(page) -> list[str]:
+        page.add_script_tag(path=str(AXE_SCRIPT))
+        result = page.evaluate(
+            "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})",
+            AXE_TAGS,
+        )
+        return [
+            f"{violation['id']}: {violation['help']} "
+            f"({', '.join(node['target'][0] for node in violation['nodes'][:3])})"
+            for violation in result["violations"]
+        ]
+
+    return check

@@ -42,11 +42,39 @@ def test_login_redirects_to_the_list(page):
     expect(page).to_have_title("Users · noogh")
 
 
-def test_search_filter_sort_and_page(staff_page, screenshot):
+def test_login_page_states_pass_axe(page, axe):
+    page.goto("/accounts/login/")
+    assert axe(page) == []
+    page.get_by_label("Username or email").fill("nobody")
+    page.get_by_label("Password").fill("wrong")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("alert")).to_contain_text("Please enter a correct")
+    assert axe(page) == []
+
+
+def test_refused_parameters_are_shown_beside_the_search_form(staff_page, axe):
+    page = staff_page
+    page.goto("/users/?created_after=2025-02-01&created_before=2025-01-01&page=x")
+    alert = page.get_by_role("alert").first
+    expect(alert).to_contain_text("nothing was searched")
+    expect(alert).to_contain_text("Must be on or after")
+    expect(page.locator("table.users")).to_have_count(0)
+    field = page.get_by_label("Created on or before")
+    expect(field).to_have_value("2025-01-01")
+    expect(field).to_have_attribute("aria-invalid", "true")
+    assert axe(page) == []
+    field.fill("2025-03-01")
+    page.get_by_role("button", name="Search").click()  # starts again at page 1
+    expect(page.locator(".count")).to_contain_text("0 users")
+    assert axe(page) == []
+
+
+def test_search_filter_sort_and_page(staff_page, screenshot, axe):
     page = staff_page
     UserFactory.create_batch(30, full_name="Grace Hopper")
     UserFactory(username="ada", full_name="Ada Lovelace", is_active=False)
     page.reload()
+    assert axe(page) == []
     screenshot(page, "user-list")
     page.emulate_media(color_scheme="dark")
     screenshot(page, "user-list-dark")
