@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.contrib.auth.models import Permission
 from django.contrib.auth.models import UserManager as AuthUserManager
@@ -216,12 +216,14 @@ class UserManager(AuthUserManager.from_queryset(UserQuerySet)):
     def get_by_natural_key(self, username: str) -> User:
         return self.get_queryset().with_username(username).get()
 
-    def _create_user(self, username, email, password, **extra_fields):
-        # createsuperuser and create_user take the same validated write path
-        # as every other entry point.
-        from .services import user_create
+    # Django's create_user and create_superuser (createsuperuser, tests) take
+    # the validated, audited write path of every other entry point:
+    # services.user_create, registered here by UsersConfig.ready(), because
+    # the query layer may not import the layer above it.
+    create_path: ClassVar[Callable[..., User]]
 
-        return user_create(
+    def _create_user(self, username, email, password, **extra_fields):
+        return self.create_path(
             username=username, email=email or "", password=password, **extra_fields
         )
 

@@ -17,6 +17,26 @@ def changes_table_sql(columns: list[str]) -> str:
         WHERE {differs}"""
 
 
+def update_assignments(columns: list[str]) -> str:
+    """SET clause of an update merge: the new values from users_changes (c)."""
+    assignments = ", ".join(f"{c} = c.new_{c}" for c in columns)
+    if "is_superuser" in columns:
+        # A superuser needs staff status to reach the admin.
+        assignments += ", is_staff = users_user.is_staff OR c.new_is_superuser"
+    losing = [
+        f"(users_user.{c} AND NOT c.new_{c})"
+        for c in columns
+        if c in ("is_active", "is_superuser")
+    ]
+    if losing:
+        # Losing access or power ends the account's sessions.
+        assignments += (
+            ", session_epoch = users_user.session_epoch + CASE WHEN "
+            f"{' OR '.join(losing)} THEN 1 ELSE 0 END"
+        )
+    return assignments
+
+
 def as_text(column: str) -> str:
     return f"CAST({column} AS text)" if column in BOOLEAN_COLUMNS else column
 

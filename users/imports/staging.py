@@ -231,23 +231,7 @@ class Staging:
         with connection.cursor() as cursor, indexes_built_after(self.staged):
             cursor.execute(sql.changes_table_sql(columns))
             if columns:
-                assignments = ", ".join(f"{c} = c.new_{c}" for c in columns)
-                if "is_superuser" in columns:
-                    # A superuser needs staff status to reach the admin.
-                    assignments += (
-                        ", is_staff = users_user.is_staff OR c.new_is_superuser"
-                    )
-                losing = [
-                    f"(users_user.{c} AND NOT c.new_{c})"
-                    for c in columns
-                    if c in ("is_active", "is_superuser")
-                ]
-                if losing:
-                    # Losing access or power ends the account's sessions.
-                    assignments += (
-                        ", session_epoch = users_user.session_epoch + CASE WHEN "
-                        f"{' OR '.join(losing)} THEN 1 ELSE 0 END"
-                    )
+                assignments = sql.update_assignments(columns)
                 cursor.execute(
                     f"""UPDATE users_user SET {assignments}, updated_at = %s
                     FROM users_changes AS c WHERE users_user.id = c.id""",
