@@ -4,18 +4,9 @@ import csv
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
-EXPORT_FIELDS = (
-    "id",
-    "username",
-    "email",
-    "full_name",
-    "is_active",
-    "is_staff",
-    "is_superuser",
-    "created_at",
-    "updated_at",
-    "last_login",
-)
+from .models import EDITABLE_FIELDS
+
+EXPORT_FIELDS = ("id", *EDITABLE_FIELDS, "created_at", "updated_at", "last_login")
 # A cell starting with one of these is run as a formula by Excel, LibreOffice and
 # Google Sheets (OWASP "CSV injection"); a leading apostrophe makes it text.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")

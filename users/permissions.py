@@ -150,10 +150,7 @@ def check_activate(actor: User | None, target: User) -> None:
 
 
 def check_deactivate(actor: User | None, target: User) -> None:
-    check_actor(actor, "change")
-    _refuse_self(actor, [target], "deactivate")
-    check_manage(actor, target)
-    _refuse_losing_the_last_superuser([target], "deactivate")
+    _check_taking_away(actor, target, permission="change", verb="deactivate")
 
 
 def check_deactivate_all(actor: User | None, targets: QuerySet) -> None:
@@ -170,10 +167,16 @@ def check_activate_all(actor: User | None, targets: QuerySet) -> None:
 
 
 def check_delete(actor: User | None, target: User) -> None:
-    check_actor(actor, "delete")
-    _refuse_self(actor, [target], "delete")
+    _check_taking_away(actor, target, permission="delete", verb="delete")
+
+
+def _check_taking_away(actor: User | None, target: User, *, permission, verb):
+    """Deactivating or deleting: never yourself, never above you, never the
+    last active superuser."""
+    check_actor(actor, permission)
+    _refuse_self(actor, [target], verb)
     check_manage(actor, target)
-    _refuse_losing_the_last_superuser([target], "delete")
+    _refuse_losing_the_last_superuser([target], verb)
 
 
 def check_set_password(actor: User | None, target: User) -> None:

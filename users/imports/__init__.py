@@ -3,8 +3,14 @@
 users.services.users_import, which is the only caller of the staging."""
 
 from .reader import HEADER_HINT, BadFile, UserCsvReader
-from .rows import CONFLICT_MODES, STAGED_COLUMNS, UPDATABLE_COLUMNS, Rejection
-from .staging import MergeResult, Staging
+from .rows import (
+    CONFLICT_MODES,
+    STAGED_COLUMNS,
+    UPDATABLE_COLUMNS,
+    MergeResult,
+    Rejection,
+)
+from .staging import Staging
 
 __all__ = [
     "CONFLICT_MODES",

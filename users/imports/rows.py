@@ -2,17 +2,10 @@
 
 from dataclasses import dataclass
 
-STAGED_COLUMNS = (
-    "line",
-    "username",
-    "email",
-    "full_name",
-    "is_active",
-    "is_staff",
-    "is_superuser",
-    "created_at",
-    "password",
-)
+from ..models import EDITABLE_FIELDS
+
+# The file's line, then the users_user columns a load writes.
+STAGED_COLUMNS = ("line", *EDITABLE_FIELDS, "created_at", "password")
 # Columns a merge writes into users_user (besides updated_at and last_login).
 USER_COLUMNS = STAGED_COLUMNS[1:]
 # Columns an update may write, when the file has them (and is_superuser only

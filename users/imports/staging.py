@@ -8,7 +8,6 @@ over the staging table, so memory stays flat however many rows come in.
 """
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from itertools import batched
 
 from django.db import connection
@@ -18,7 +17,13 @@ from django.utils import timezone
 from ..models import User
 from . import sql
 from .indexes import indexes_built_after
-from .rows import STAGED_COLUMNS, UPDATABLE_COLUMNS, USER_COLUMNS, Rejection
+from .rows import (
+    STAGED_COLUMNS,
+    UPDATABLE_COLUMNS,
+    USER_COLUMNS,
+    MergeResult,
+    Rejection,
+)
 
 CREATED_AUDIT_COLUMNS = (
     "email",
@@ -57,14 +62,6 @@ CREATE TEMPORARY TABLE users_staging (
     password varchar({size["password"]}) NOT NULL
 )
 """
-
-
-@dataclass
-class MergeResult:
-    inserted: int = 0
-    updated: int = 0
-    skipped: int = 0
-    rejected: int = 0
 
 
 class Staging:
