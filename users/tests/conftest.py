@@ -1,20 +1,6 @@
 import pytest
 
-from .factories import SuperuserFactory, UserFactory, staff_with
-
-ROLES = ("anonymous", "non_staff", "staff", "viewer", "changer", "deleter", "superuser")
-
-
-def make_role(role: str):
-    return {
-        "anonymous": lambda: None,
-        "non_staff": lambda: UserFactory(),
-        "staff": lambda: staff_with(),
-        "viewer": lambda: staff_with("view_user"),
-        "changer": lambda: staff_with("view_user", "change_user"),
-        "deleter": lambda: staff_with("view_user", "delete_user"),
-        "superuser": lambda: SuperuserFactory(),
-    }[role]()
+from .factories import ROLES, SuperuserFactory
 
 
 @pytest.fixture
@@ -22,9 +8,7 @@ def login(client):
     """Log the test client in as a role (or a given user); returns that user."""
 
     def as_role(role_or_user):
-        user = (
-            make_role(role_or_user) if isinstance(role_or_user, str) else role_or_user
-        )
+        user = ROLES[role_or_user]() if isinstance(role_or_user, str) else role_or_user
         if user is not None:
             client.force_login(user)
         return user

@@ -43,6 +43,21 @@ def staff_with(*codenames: str) -> "User":
     return staff
 
 
+# Every kind of visitor the access tests try, by name.
+ROLES = {
+    "anonymous": lambda: None,
+    "non_staff": lambda: UserFactory(),
+    "staff": lambda: staff_with(),  # staff status, no permission
+    "viewer": lambda: staff_with("view_user"),
+    "changer": lambda: staff_with("view_user", "change_user"),
+    "deleter": lambda: staff_with("view_user", "delete_user"),
+    "change_only": lambda: staff_with("change_user"),  # change includes view
+    "delete_only": lambda: staff_with("delete_user"),
+    "superuser": lambda: SuperuserFactory(),
+    "inactive_superuser": lambda: SuperuserFactory(is_active=False),
+}
+
+
 def edit_data(user: "User", **changes) -> dict:
     """What the edit form posts for user as it is now, with `changes` made."""
     from users.versioning import version_token

@@ -1,83 +1,210 @@
-"""Every URL (ours and the admin's) x every role x GET and POST."""
+"""Who reaches what: every URL (our pages and the admin's) x every role x GET
+and POST, through the test client.
+
+Anonymous visitors, and inactive accounts whatever their rank, are sent to the
+login page (the admin's, for admin URLs, where non-staff go too); a logged-in
+role without the permission gets the 403 page; a role with it gets the page
+(our pages answer 405 to a method they do not take). A POST changes nothing
+unless it is an allowed activate, deactivate or delete. Which actor may act on
+which target is test_privilege_hierarchy.py's matter.
+"""
+
+from urllib.parse import quote
 
 import pytest
+from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from .factories import SuperuserFactory, UserFactory, staff_with
+from users.models import AuditEvent, User
+
+from .factories import ROLES, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-ROLES = {
-    "anonymous": lambda: None,
-    "non_staff": lambda: UserFactory(),
-    "staff_no_perms": lambda: staff_with(),
-    "view_only": lambda: staff_with("view_user"),
-    "change_only": lambda: staff_with("change_user"),
-    "delete_only": lambda: staff_with("delete_user"),
-    "superuser": lambda: SuperuserFactory(),
+# Who holds what; as in the admin, permission to change users includes seeing them.
+VIEWERS = {"viewer", "changer", "deleter", "change_only", "superuser"}
+CHANGERS = {"changer", "change_only", "superuser"}
+DELETERS = {"deleter", "delete_only", "superuser"}
+SUPERUSER = {"superuser"}
+LOGGED_OUT = {"anonymous", "inactive_superuser"}
+STAFF = set(ROLES) - LOGGED_OUT - {"non_staff"}
+NOBODY: set[str] = set()
+
+# Our pages. name: (url name, takes the target's id, roles with the page's
+# permission, the methods it takes).
+OUR_PAGES = {
+    "list": ("users:list", False, VIEWERS, {"get"}),
+    "export": ("users:export", False, VIEWERS, {"get"}),
+    "detail": ("users:detail", True, VIEWERS, {"get"}),
+    "create": ("users:create", False, SUPERUSER, {"get", "post"}),
+    "edit": ("users:edit", True, CHANGERS, {"get", "post"}),
+    "password": ("users:password", True, CHANGERS, {"get", "post"}),
+    "delete": ("users:delete", True, DELETERS, {"get", "post"}),
+    "activate": ("users:activate", True, CHANGERS, {"post"}),
+    "deactivate": ("users:deactivate", True, CHANGERS, {"post"}),
 }
-VIEWERS = {"view_only", "change_only", "superuser"}
-CHANGERS = {"change_only", "superuser"}
-DELETERS = {"delete_only", "superuser"}
-ADDERS = {"superuser"}
-# name: (url name, takes the target's id, roles allowed on GET, on POST)
-URLS = {
-    "list": ("users:list", False, VIEWERS, set()),
-    "export": ("users:export", False, VIEWERS, set()),
-    "create": ("users:create", False, ADDERS, ADDERS),
-    "detail": ("users:detail", True, VIEWERS, set()),
-    "edit": ("users:edit", True, CHANGERS, CHANGERS),
-    "password": ("users:password", True, CHANGERS, CHANGERS),
-    "delete": ("users:delete", True, DELETERS, DELETERS),
-    "activate": ("users:activate", True, set(), CHANGERS),
-    "deactivate": ("users:deactivate", True, set(), CHANGERS),
-    "admin changelist": ("admin:users_user_changelist", False, VIEWERS, VIEWERS),
-    "admin add": ("admin:users_user_add", False, ADDERS, ADDERS),
-    "admin change": ("admin:users_user_change", True, VIEWERS, CHANGERS),
-    "admin delete": ("admin:users_user_delete", True, DELETERS, DELETERS),
-    "admin password": ("admin:auth_user_password_change", True, CHANGERS, CHANGERS),
-    # The admin answers POST on its read-only pages like GET: nothing changes.
-    "admin history": ("admin:users_user_history", True, VIEWERS, VIEWERS),
-    "admin audit trail": ("admin:users_auditevent_changelist", False, ADDERS, ADDERS),
+# Where an allowed (empty) POST to our pages leads; the form pages show
+# themselves again with their errors (200).
+AFTER_POST = {
+    "delete": lambda target: reverse("users:list"),
+    "activate": lambda target: reverse("users:detail", args=[target.pk]),
+    "deactivate": lambda target: reverse("users:detail", args=[target.pk]),
 }
-OURS_READ_ONLY = {"list", "export", "detail"}
-POST_ONLY = {"activate", "deactivate"}
-
-
-def expected(name: str, method: str, role: str) -> set[int]:
-    url_name, _, get_roles, post_roles = URLS[name]
-    admin = url_name.startswith("admin:")
-    if role == "anonymous" or (admin and role == "non_staff"):
-        return {302}  # to the login page
-    allowed = get_roles if method == "get" else post_roles
-    if role in allowed:
-        return {200, 302}
-    if not admin and method == "post" and name in OURS_READ_ONLY and role in VIEWERS:
-        return {405}
-    if not admin and method == "get" and name in POST_ONLY and role in CHANGERS:
-        return {405}
-    return {403}
-
-
+# The admin's pages. name: (url name, what its id names, roles allowed on GET,
+# on POST). An allowed empty POST answers 200 and changes nothing: forms come
+# back with their errors, the delete page asks again, read-only pages answer
+# as to a GET.
+ADMIN_PAGES = {
+    "admin index": ("admin:index", None, STAFF, STAFF),
+    "admin own password": ("admin:password_change", None, STAFF, STAFF),
+    "admin users": ("admin:users_user_changelist", None, VIEWERS, VIEWERS),
+    "admin user add": ("admin:users_user_add", None, SUPERUSER, SUPERUSER),
+    "admin user change": ("admin:users_user_change", "user", VIEWERS, CHANGERS),
+    "admin user delete": ("admin:users_user_delete", "user", DELETERS, DELETERS),
+    "admin user password": (
+        "admin:auth_user_password_change",
+        "user",
+        CHANGERS,
+        CHANGERS,
+    ),
+    "admin user history": ("admin:users_user_history", "user", VIEWERS, VIEWERS),
+    # Groups are grants: only superusers see or change them.
+    "admin groups": ("admin:auth_group_changelist", None, SUPERUSER, SUPERUSER),
+    "admin group add": ("admin:auth_group_add", None, SUPERUSER, SUPERUSER),
+    "admin group change": ("admin:auth_group_change", "group", SUPERUSER, SUPERUSER),
+    "admin group delete": ("admin:auth_group_delete", "group", SUPERUSER, SUPERUSER),
+    "admin group history": (
+        "admin:auth_group_history",
+        "group",
+        SUPERUSER,
+        SUPERUSER,
+    ),
+    # The audit trail: superusers read it; nobody adds, edits or deletes.
+    "admin audit trail": (
+        "admin:users_auditevent_changelist",
+        None,
+        SUPERUSER,
+        SUPERUSER,
+    ),
+    "admin audit event": ("admin:users_auditevent_change", "event", SUPERUSER, NOBODY),
+    "admin audit add": ("admin:users_auditevent_add", None, NOBODY, NOBODY),
+    "admin audit delete": ("admin:users_auditevent_delete", "event", NOBODY, NOBODY),
+    # Lockouts (django-axes): a superuser clears them.
+    "admin login attempts": (
+        "admin:axes_accessattempt_changelist",
+        None,
+        SUPERUSER,
+        SUPERUSER,
+    ),
+}
+STATE_CHANGES = {"delete", "activate", "deactivate"}
 CASES = [
     (name, method, role)
-    for name in URLS
+    for name in [*OUR_PAGES, *ADMIN_PAGES]
     for method in ("get", "post")
     for role in ROLES
 ]
 
 
-@pytest.mark.parametrize(("name", "method", "role"), CASES)
-def test_authorization_matrix(client, name, method, role):
-    url_name, takes_id, _, _ = URLS[name]
-    target = UserFactory()
-    user = ROLES[role]()
-    if user is not None:
-        client.force_login(user)
-    url = reverse(url_name, args=[target.pk] if takes_id else [])
-    response = getattr(client, method)(url)
-    assert response.status_code in expected(name, method, role), (
-        f"{method.upper()} {url} as {role}: {response.status_code}"
+def url_of(name: str, target: User) -> str:
+    if name in OUR_PAGES:
+        url_name, takes_id, _, _ = OUR_PAGES[name]
+        return reverse(url_name, args=[target.pk] if takes_id else [])
+    url_name, names, _, _ = ADMIN_PAGES[name]
+    if names == "group":
+        return reverse(url_name, args=[Group.objects.create(name="Editors").pk])
+    if names == "event":
+        event = AuditEvent.objects.create(
+            action=AuditEvent.Action.UPDATE,
+            actor_label="system",
+            target_id=target.pk,
+            target_label=target.username,
+        )
+        return reverse(url_name, args=[event.pk])
+    return reverse(url_name, args=[target.pk] if names == "user" else [])
+
+
+def expected(name: str, method: str, role: str, url: str, target: User):
+    """(status, Location) for this request."""
+    if name in ADMIN_PAGES:
+        _, _, get_roles, post_roles = ADMIN_PAGES[name]
+        if role in LOGGED_OUT or role == "non_staff":
+            return 302, f"{reverse('admin:login')}?next={quote(url)}"
+        allowed = get_roles if method == "get" else post_roles
+        return (200, None) if role in allowed else (403, None)
+    _, _, holders, methods = OUR_PAGES[name]
+    if role in LOGGED_OUT:
+        return 302, f"{reverse('login')}?next={quote(url)}"
+    if role not in holders:
+        return 403, None
+    if method not in methods:
+        return 405, None
+    if method == "post" and name in AFTER_POST:
+        return 302, AFTER_POST[name](target)
+    return 200, None
+
+
+def state() -> tuple:
+    return (
+        list(User.objects.order_by("pk").values()),
+        list(Group.objects.order_by("pk").values()),
+        AuditEvent.objects.count(),
     )
-    if response.status_code == 302 and role == "anonymous":
-        assert "login" in response["Location"]
+
+
+@pytest.mark.parametrize(("name", "method", "role"), CASES)
+def test_authorization_matrix(client, login, name, method, role):
+    target = UserFactory(is_active=name != "activate")
+    url = url_of(name, target)
+    login(role)
+    before = state()
+    response = getattr(client, method)(url)
+    status, location = expected(name, method, role, url, target)
+    case = f"{method.upper()} {url} as {role}"
+    assert response.status_code == status, f"{case}: {response.status_code}"
+    assert response.get("Location") == location, case
+    if status == 403:
+        assert b"You do not have permission" in response.content, case
+    if method != "post":
+        return
+    if name in STATE_CHANGES and status == 302 and role not in LOGGED_OUT:
+        stored = User.objects.filter(pk=target.pk).first()
+        if name == "delete":
+            assert stored is None, case
+        else:
+            assert stored.is_active == (name == "activate"), case
+        assert AuditEvent.objects.count() == before[2] + 1, case
+    else:
+        assert state() == before, f"{case} changed something"
+
+
+# Pages for everyone, logged in or not. (name, method): (status, where to).
+PUBLIC = {
+    ("home", "get"): (302, reverse("users:list")),
+    ("login", "get"): (200, None),
+    ("login", "post"): (200, None),  # the form again, with its errors
+    ("logout", "get"): (405, None),
+    ("logout", "post"): (302, reverse("login")),
+    ("healthz", "get"): (200, None),
+    ("readyz", "get"): (200, None),
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("name", "method"), PUBLIC)
+def test_public_pages_answer_every_role(client, login, name, method, role):
+    login(role)
+    response = getattr(client, method)(reverse(name))
+    assert (response.status_code, response.get("Location")) == PUBLIC[name, method]
+    if name == "logout" and method == "post":
+        assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize(
+    "path", ["/users/999999/", "/users/999999/edit/", "/users/99999999999999999999999/"]
+)
+def test_missing_user_is_a_404_page(client, login, path):
+    login("superuser")
+    response = client.get(path)
+    assert response.status_code == 404
+    assert b"Not found" in response.content

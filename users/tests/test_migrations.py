@@ -1,3 +1,6 @@
+"""Migrations: to zero and back (on a loaded table too), lock and statement
+timeouts, and the indexes each database gets."""
+
 import pytest
 from django.core.management import call_command
 from django.db import connection
@@ -17,6 +20,7 @@ TRIGRAM_INDEXES = {
     "users_user_username_trgm",
     "users_user_full_name_trgm",
 }
+LOADED_ROWS = 100_000
 
 
 def user_indexes() -> set[str]:
@@ -27,6 +31,12 @@ def user_indexes() -> set[str]:
 
 def users_table_exists() -> bool:
     return "users_user" in connection.introspection.table_names()
+
+
+def count_users() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM users_user")
+        return cursor.fetchone()[0]
 
 
 def test_migrations_go_to_zero_and_back():
@@ -83,3 +93,41 @@ def test_rerun_after_an_interrupted_concurrent_build_recovers():
             " 'users_user_email_trgm'::regclass"
         )
         assert cursor.fetchone() == (True,)
+
+
+@postgres_only
+def test_migrating_a_loaded_table_from_zero_to_latest_and_back():
+    try:
+        call_command("migrate", "users", "0001", verbosity=0)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                INSERT INTO users_user (password, is_superuser, email, username,
+                    full_name, is_active, is_staff, created_at, updated_at)
+                SELECT '!', false, 'u' || n || '@example.com', 'u' || n,
+                    'User ' || n, true, false, now(), now()
+                FROM generate_series(1, %s) AS n
+                """,
+                [LOADED_ROWS],
+            )
+        call_command("migrate", verbosity=0)  # indexes built CONCURRENTLY
+        assert count_users() == LOADED_ROWS
+        call_command("migrate", "users", "0001", verbosity=0)
+        assert count_users() == LOADED_ROWS
+        call_command("migrate", "users", "zero", verbosity=0)
+        assert "users_user" not in connection.introspection.table_names()
+    finally:
+        call_command("migrate", verbosity=0)
+    assert count_users() == 0
+
+
+@postgres_only
+def test_migrate_sets_lock_and_statement_timeouts(settings):
+    settings.MIGRATE_LOCK_TIMEOUT = "3s"
+    call_command("migrate", verbosity=0)
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW lock_timeout")
+        assert cursor.fetchone() == ("3s",)
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone() == ("30min",)
+        cursor.execute("SET lock_timeout = 0; SET statement_timeout = 0")
