@@ -3,6 +3,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from users import services
 from users.models import AuditEvent, User
 
 from .factories import SuperuserFactory, UserFactory, edit_data, staff_with
@@ -175,3 +176,57 @@ def test_admin_pages_stop_at_the_cap(superuser_client, monkeypatch):
     response = superuser_client.get(CHANGELIST, {"p": 2})
     assert response.status_code == 302
     assert "e=1" in response["Location"]
+
+
+def test_a_late_refusal_in_the_admin_is_a_message_not_a_500(
+    superuser_client, monkeypatch
+):
+    """The form passed; someone else took the email before the service saved."""
+    target = UserFactory()
+    real_update = services.user_update
+
+    def someone_else_first(**kwargs):
+        UserFactory(email="taken@example.com")
+        return real_update(**kwargs)
+
+    monkeypatch.setattr(services, "user_update", someone_else_first)
+    url = reverse("admin:users_user_change", args=[target.pk])
+    response = superuser_client.post(
+        url, edit_data(target, email="taken@example.com"), follow=True
+    )
+    assert response.status_code == 200
+    assert [m.level_tag for m in response.context["messages"]] == ["error"]
+    assert "already exists" in response.content.decode()
+    target.refresh_from_db()
+    assert target.email != "taken@example.com"
+
+
+def test_an_admin_selection_delete_is_all_or_nothing(client, monkeypatch):
+    """The second account was promoted meanwhile: the service refuses it, and
+    the first account, already deleted in the same request, comes back."""
+    staff = staff_with("view_user", "delete_user")
+    first, second = UserFactory(), UserFactory()
+    real_delete, calls = services.user_delete, []
+
+    def promoted_meanwhile(*, actor, user):
+        calls.append(user.pk)
+        if len(calls) == 2:
+            User.objects.filter(pk=user.pk).update(is_staff=True, is_superuser=True)
+        return real_delete(actor=actor, user=user)
+
+    monkeypatch.setattr(services, "user_delete", promoted_meanwhile)
+    client.force_login(staff)
+    response = client.post(
+        CHANGELIST,
+        {
+            "action": "delete_selected",
+            "_selected_action": [first.pk, second.pk],
+            "post": "yes",
+        },
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert len(calls) == 2
+    assert [m.level_tag for m in response.context["messages"]] == ["error"]
+    assert User.objects.filter(pk__in=[first.pk, second.pk]).count() == 2
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.DELETE).exists()
