@@ -4,7 +4,10 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.validators import MaxLengthValidator
 
-LOGIN_MAX_LENGTH = 254  # the longest email address; usernames are shorter
+from ..models import User
+
+# The longest email address; usernames are shorter.
+LOGIN_MAX_LENGTH = User._meta.get_field("email").max_length
 
 
 class LoginLengthMixin:
