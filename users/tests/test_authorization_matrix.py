@@ -20,6 +20,7 @@ VIEWERS = {"view_only", "change_only", "superuser"}
 CHANGERS = {"change_only", "superuser"}
 DELETERS = {"delete_only", "superuser"}
 ADDERS = {"superuser"}
+SIGNED_IN = set(ROLES) - {"anonymous"}
 # name: (url name, takes the target's id, roles allowed on GET, on POST)
 URLS = {
     "list": ("users:list", False, VIEWERS, set()),
@@ -31,6 +32,12 @@ URLS = {
     "delete": ("users:delete", True, DELETERS, DELETERS),
     "activate": ("users:activate", True, set(), CHANGERS),
     "deactivate": ("users:deactivate", True, set(), CHANGERS),
+    "mfa reset": ("users:mfa_reset", True, CHANGERS, CHANGERS),
+    # Every signed-in account's own second factors (the gate is tested apart).
+    "mfa security": ("mfa:security", False, SIGNED_IN, SIGNED_IN),
+    "mfa setup": ("mfa:setup", False, SIGNED_IN, SIGNED_IN),
+    "mfa verify": ("mfa:verify", False, SIGNED_IN, SIGNED_IN),
+    "mfa recovery codes": ("mfa:recovery_codes", False, SIGNED_IN, set()),
     "admin changelist": ("admin:users_user_changelist", False, VIEWERS, VIEWERS),
     "admin add": ("admin:users_user_add", False, ADDERS, ADDERS),
     "admin change": ("admin:users_user_change", True, VIEWERS, CHANGERS),
@@ -52,6 +59,8 @@ def expected(name: str, method: str, role: str) -> set[int]:
     allowed = get_roles if method == "get" else post_roles
     if role in allowed:
         return {200, 302}
+    if method == "post" and name == "mfa recovery codes":
+        return {405}  # shown once, on GET
     if not admin and method == "post" and name in OURS_READ_ONLY and role in VIEWERS:
         return {405}
     if not admin and method == "get" and name in POST_ONLY and role in CHANGERS:
