@@ -147,3 +147,18 @@ def test_the_command_resets_as_the_system(capsys):
     assert not factors.is_enrolled(root)
     event = AuditEvent.objects.get(action=AuditEvent.Action.MFA_RESET)
     assert (event.actor_id, event.actor_label) == (None, "system")
+
+
+def test_the_admin_action_refuses_a_selection_with_oneself():
+    root = SuperuserFactory()
+    device, _ = enrol(root)
+    client = verified_client(root, device)
+    other = UserFactory()
+    enrol(other)
+    response = client.post(
+        CHANGELIST,
+        {"action": "reset_mfa_selected", "_selected_action": [root.pk, other.pk]},
+        follow=True,
+    )
+    assert "You cannot reset your own two-factor" in response.content.decode()
+    assert factors.is_enrolled(root) and factors.is_enrolled(other)
