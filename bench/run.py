@@ -32,6 +32,8 @@ def environment(url: str) -> dict:
         PYTHONWARNINGS="ignore",
         # The test client speaks plain HTTP.
         HTTPS="false",
+        # It signs in with force_login: no second factor to pass.
+        MFA_REQUIRED="false",
     )
 
 

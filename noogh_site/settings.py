@@ -124,6 +124,12 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "django_filters",
     "axes",
+    # Second factors for staff (users.signin.mfa): authenticator apps (TOTP)
+    # and one-time recovery codes (static tokens).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    # After django_otp's plugins: users.admin unregisters their device admins.
     "users",
 ]
 
@@ -137,9 +143,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): this session has passed a second factor.
+    "django_otp.middleware.OTPMiddleware",
     "users.audit.RequestContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Staff sessions reach no page but sign-in ones until verified (MFA_REQUIRED).
+    "users.signin.gate.MFAGateMiddleware",
     # Last, as django-axes asks: it turns a lockout into the 429 page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -280,6 +290,19 @@ AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT or None
 AXES_IPWARE_META_PRECEDENCE_ORDER = (
     ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if TRUSTED_PROXY_COUNT else ["REMOTE_ADDR"]
 )
+
+# --- Second factors (django-otp) --------------------------------------------------
+# Staff must set up an authenticator app and pass it at every login before any
+# staff page or the admin (users.signin.gate). On by default in production; off
+# by default with DEBUG, so `make run` works without a phone.
+MFA_REQUIRED = _boolean("MFA_REQUIRED", default=not DEBUG)
+# The account's label in authenticator apps: "noogh: alice".
+OTP_TOTP_ISSUER = env.str("MFA_ISSUER", default="noogh")
+# Wrong codes slow the next try down exponentially (1, 2, 4, 8 ... seconds after
+# 1, 2, 3, 4 ... failures in a row), per device. django-otp's default is the
+# same; spelled out so that nobody turns it off by accident.
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
 
 # --- Logging ---------------------------------------------------------------------
 # Security events (users.signin.events) are JSON lines on stderr, for the log shipper.

@@ -27,6 +27,8 @@ from .models import AuditEvent, User
 SYSTEM_LABEL = "system"
 HISTORY_SHOWN = 20  # events on a user's page and in the admin
 MAX_LOGGED_NAME = 150
+# Security-log events at INFO; every other one (failures, refusals) is a WARNING.
+ROUTINE_EVENTS = frozenset({"login", "logout", "mfa_verified", "mfa_enrolled"})
 security_logger = logging.getLogger("noogh.security")
 
 _request: ContextVar = ContextVar("noogh_request", default=None)
@@ -135,7 +137,7 @@ def log_security_event(event: str, *, user: str | None, ip: str | None, **extra)
         }
         | extra
     )
-    level = logging.INFO if event in ("login", "logout") else logging.WARNING
+    level = logging.INFO if event in ROUTINE_EVENTS else logging.WARNING
     security_logger.log(level, json.dumps(line, ensure_ascii=True))
 
 

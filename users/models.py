@@ -206,6 +206,9 @@ class AuditEvent(models.Model):
         GRANT = "grant", _("groups/permissions changed")
         EXPORT = "export", _("exported users")
         IMPORT = "import", _("imported users")
+        MFA_ENROL = "mfa_enrol", _("two-factor authentication set up")
+        MFA_CODES = "mfa_codes", _("recovery codes replaced")
+        MFA_RESET = "mfa_reset", _("two-factor authentication reset")
 
     at = models.DateTimeField(_("time"), default=timezone.now)
     action = models.CharField(_("action"), max_length=20, choices=Action.choices)

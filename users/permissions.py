@@ -183,6 +183,30 @@ def check_set_password(actor: User | None, target: User) -> None:
     check_edit(actor, target)
 
 
+def check_reset_mfa(actor: User | None, target: User) -> None:
+    """Removing another account's second factors, so that it sets them up again
+    at its next login: someone who could take the account over must not."""
+    check_actor(actor, "change")
+    _refuse_own_factors(actor, [target])
+    check_manage(actor, target)
+
+
+def check_reset_mfa_all(actor: User | None, targets: QuerySet) -> None:
+    check_actor(actor, "change")
+    if actor is not None and targets.filter(pk=actor.pk).exists():
+        _refuse_own_factors(actor, [actor])
+    check_manage_all(actor, targets)
+
+
+def check_own_factors(actor: User | None) -> None:
+    """Setting up one's own second factors, or new recovery codes: an active
+    account (the system has no factors)."""
+    if actor is None:
+        raise PermissionDenied("Only a signed-in account has second factors.")
+    if not actor.is_active:
+        raise PermissionDenied("Your account is not active.")
+
+
 # --- yes/no predicates, for offering only what would be allowed --------------
 
 
@@ -206,6 +230,7 @@ can_deactivate = _predicate(check_deactivate)
 can_delete = _predicate(check_delete)
 can_grant = _predicate(check_grant)
 can_change_groups = _predicate(check_group_change)
+can_reset_mfa = _predicate(check_reset_mfa)
 
 
 def offered_actions(actor: User, target: User) -> dict[str, bool]:
@@ -216,6 +241,7 @@ def offered_actions(actor: User, target: User) -> dict[str, bool]:
         "activate": not target.is_active and can_activate(actor, target),
         "deactivate": target.is_active and can_deactivate(actor, target),
         "delete": can_delete(actor, target),
+        "reset_mfa": can_reset_mfa(actor, target),
     }
 
 
@@ -243,6 +269,16 @@ def _outranked(actor: User, target: User) -> str:
 def _refuse_self(actor: User | None, targets: list[User], verb: str) -> None:
     if actor is not None and any(target.pk == actor.pk for target in targets):
         raise PermissionDenied(f"You cannot {verb} your own account.")
+
+
+def _refuse_own_factors(actor: User | None, targets: list[User]) -> None:
+    # One's own factors are replaced by setting up a new authenticator after
+    # passing the current one (the security page), never reset without it.
+    if actor is not None and any(target.pk == actor.pk for target in targets):
+        raise PermissionDenied(
+            "You cannot reset your own two-factor authentication: set up a new "
+            "authenticator app on your security page instead."
+        )
 
 
 def _refuse_superuser_only(actor: User | None, fields: set[str]) -> None:

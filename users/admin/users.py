@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
-from .. import audit, permissions, services
+from .. import audit, factors, permissions, services
 from ..managers import SEARCH_FIELDS, SEARCH_HELP
 from ..models import EDITABLE_FIELDS, AuditEvent, User
 from ..pagination import EstimatedCountPaginator
@@ -39,7 +39,13 @@ class UserAdmin(DeleteSelectionMixin, AuthUserAdmin):
     search_fields = SEARCH_FIELDS
     search_help_text = SEARCH_HELP
     ordering = ("-created_at", "-id")
-    readonly_fields = ("created_at", "updated_at", "last_login", "recent_activity")
+    readonly_fields = (
+        "created_at",
+        "updated_at",
+        "last_login",
+        "two_factor",
+        "recent_activity",
+    )
     fieldsets = (
         (None, {"fields": ("username", "password", "version")}),
         ("Personal info", {"fields": ("full_name", "email")}),
@@ -55,6 +61,7 @@ class UserAdmin(DeleteSelectionMixin, AuthUserAdmin):
                 )
             },
         ),
+        ("Two-factor authentication", {"fields": ("two_factor",)}),
         ("Important dates", {"fields": ("last_login", "created_at", "updated_at")}),
         ("History", {"fields": ("recent_activity",)}),
     )
@@ -74,7 +81,7 @@ class UserAdmin(DeleteSelectionMixin, AuthUserAdmin):
             },
         ),
     )
-    actions = ["activate_selected", "deactivate_selected"]
+    actions = ["activate_selected", "deactivate_selected", "reset_mfa_selected"]
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
@@ -103,6 +110,10 @@ class UserAdmin(DeleteSelectionMixin, AuthUserAdmin):
     def get_search_results(self, request, queryset, search_term):
         # The same index-backed search as the staff pages; no duplicates.
         return queryset.search(search_term), False
+
+    @admin.display(description="Status")
+    def two_factor(self, obj):
+        return str(factors.status(obj))
 
     @admin.display(description="History")
     def recent_activity(self, obj):
@@ -178,3 +189,20 @@ class UserAdmin(DeleteSelectionMixin, AuthUserAdmin):
             return
         verb = "Activated" if active else "Deactivated"
         self.message_user(request, f"{verb} {changed} user(s).", messages.SUCCESS)
+
+    @admin.action(
+        description="Reset two-factor authentication of selected users",
+        permissions=["change"],
+    )
+    def reset_mfa_selected(self, request, queryset):
+        try:
+            reset = services.users_reset_mfa(actor=request.user, users=queryset)
+        except PermissionDenied as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return
+        self.message_user(
+            request,
+            f"Reset two-factor authentication of {reset} user(s); they set it up "
+            "again at their next login.",
+            messages.SUCCESS,
+        )

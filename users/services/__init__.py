@@ -20,6 +20,7 @@ from .accounts import (
 from .base import FROM_REQUEST, UserGone
 from .groups import group_delete, group_save
 from .imports import ImportConflict, ImportRefused, users_import
+from .mfa import mfa_enrol, mfa_new_recovery_codes, user_reset_mfa, users_reset_mfa
 
 __all__ = [
     "FROM_REQUEST",
@@ -29,14 +30,18 @@ __all__ = [
     "UserGone",
     "group_delete",
     "group_save",
+    "mfa_enrol",
+    "mfa_new_recovery_codes",
     "user_activate",
     "user_create",
     "user_deactivate",
     "user_delete",
+    "user_reset_mfa",
     "user_set_groups_and_permissions",
     "user_set_password",
     "user_update",
     "users_export",
     "users_import",
+    "users_reset_mfa",
     "users_set_active",
 ]

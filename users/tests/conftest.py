@@ -20,3 +20,10 @@ def login(client):
 def superuser_client(client):
     client.force_login(SuperuserFactory())
     return client
+
+
+@pytest.fixture
+def mfa_required(settings):
+    """The site as deployed: staff pass a second factor (off in the rest of the
+    suite, see pytest.ini)."""
+    settings.MFA_REQUIRED = True

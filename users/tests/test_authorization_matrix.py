@@ -42,6 +42,7 @@ OUR_PAGES = {
     "delete": ("users:delete", True, DELETERS, {"get", "post"}),
     "activate": ("users:activate", True, CHANGERS, {"post"}),
     "deactivate": ("users:deactivate", True, CHANGERS, {"post"}),
+    "mfa reset": ("users:mfa_reset", True, CHANGERS, {"get", "post"}),
 }
 # Where an allowed (empty) POST to our pages leads; the form pages show
 # themselves again with their errors (200).
@@ -49,6 +50,8 @@ AFTER_POST = {
     "delete": lambda target: reverse("users:list"),
     "activate": lambda target: reverse("users:detail", args=[target.pk]),
     "deactivate": lambda target: reverse("users:detail", args=[target.pk]),
+    # The target has no second factors: nothing to reset, nothing recorded.
+    "mfa reset": lambda target: reverse("users:detail", args=[target.pk]),
 }
 # The admin's pages. name: (url name, what its id names, roles allowed on GET,
 # on POST). An allowed empty POST answers 200 and changes nothing: forms come
@@ -208,3 +211,34 @@ def test_missing_user_is_a_404_page(client, login, path):
     response = client.get(path)
     assert response.status_code == 404
     assert b"Not found" in response.content
+
+
+# Every signed-in account's own second factors, /accounts/mfa/ (the gate that
+# sends unverified staff there is test_mfa_gate.py's matter). name: methods.
+OWN_FACTOR_PAGES = {
+    "mfa:security": {"get", "post"},
+    "mfa:setup": {"get", "post"},
+    "mfa:verify": {"get", "post"},
+    "mfa:recovery_codes": {"get"},  # shown once, on GET
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("method", ["get", "post"])
+@pytest.mark.parametrize("name", OWN_FACTOR_PAGES)
+def test_own_factor_pages_answer_every_signed_in_role(
+    client, login, name, method, role
+):
+    url = reverse(name)
+    login(role)
+    before = state()
+    response = getattr(client, method)(url)
+    case = f"{method.upper()} {url} as {role}"
+    if role in LOGGED_OUT:
+        assert response.status_code == 302, case
+        assert response["Location"] == f"{reverse('login')}?next={quote(url)}", case
+    elif method not in OWN_FACTOR_PAGES[name]:
+        assert response.status_code == 405, case
+    else:
+        assert response.status_code in (200, 302), case
+    assert state() == before, f"{case} changed something"

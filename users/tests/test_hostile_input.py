@@ -20,6 +20,7 @@ from django.urls import reverse
 from users.models import AuditEvent, User
 
 from .factories import SuperuserFactory, UserFactory
+from .mfa import enrol
 
 pytestmark = pytest.mark.django_db
 CORPUS_TEXT = (Path(__file__).parent / "data" / "hostile_inputs.json").read_text()
@@ -171,3 +172,24 @@ def test_over_long_logins_are_form_errors_everywhere():
         response = client.post(url, {"username": "a" * 5000, "password": "x"})
         assert response.status_code == 200, url
         assert "at most 254 characters" in response.content.decode()
+
+
+@pytest.mark.parametrize("url_name", ["mfa:setup", "mfa:verify"])
+def test_second_factor_code_and_next_fields(settings, url_name):
+    settings.MFA_REQUIRED = True
+    root = SuperuserFactory(username="mfa_root")
+    if url_name == "mfa:verify":
+        enrol(root)
+    client = Client(raise_request_exception=False)
+    client.force_login(root)
+    url = reverse(url_name)
+    for value in CORPUS:
+        for response in (
+            client.post(url, {"code": value, "next": "/users/"}),
+            client.post(url, {"code": "12345", "next": value}),
+            client.get(url, {"next": value}),
+        ):
+            assert response.status_code in (200, 429), (url_name, value[:60])
+            assert MARKUP not in response.content.decode(), (url_name, value[:60])
+    # No value passed for a code: the staff pages stay closed.
+    assert client.get(reverse("users:list"))["Location"].startswith(url)

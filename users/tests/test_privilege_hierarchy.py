@@ -6,9 +6,11 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
+from users import factors
 from users.models import User
 
 from .factories import SuperuserFactory, UserFactory, edit_data, staff_with
+from .mfa import enrol
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +37,7 @@ NEEDS = {  # the model permission each action needs besides the hierarchy
     "deactivate": "change",
     "delete": "delete",
     "grant": "superuser",
+    "reset_mfa": "change",
 }
 HOLDS = {
     "non_staff": set(),
@@ -99,6 +102,19 @@ def _grant_admin(client, target):
     client.post(reverse("admin:users_user_change", args=[target.pk]), data)
 
 
+def _reset_mfa_html(client, target):
+    enrol(target)
+    client.post(reverse("users:mfa_reset", args=[target.pk]))
+
+
+def _reset_mfa_admin(client, target):
+    enrol(target)
+    client.post(
+        reverse("admin:users_user_changelist"),
+        {"action": "reset_mfa_selected", "_selected_action": [target.pk]},
+    )
+
+
 def happened(action: str, target: User) -> bool:
     stored = User.objects.filter(pk=target.pk).first()
     if action == "delete":
@@ -108,6 +124,7 @@ def happened(action: str, target: User) -> bool:
         "password": lambda: stored.check_password(NEW_PASSWORD),
         "deactivate": lambda: not stored.is_active,
         "grant": lambda: stored.groups.exists(),
+        "reset_mfa": lambda: not factors.is_enrolled(stored),
     }[action]()
 
 
@@ -121,6 +138,8 @@ SURFACES = {
     ("admin", "deactivate"): _deactivate_admin,
     ("admin", "delete"): _delete_admin,
     ("admin", "grant"): _grant_admin,
+    ("html", "reset_mfa"): _reset_mfa_html,
+    ("admin", "reset_mfa"): _reset_mfa_admin,
 }
 CASES = [
     (surface, action, actor, target)

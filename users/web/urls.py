@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import factors, views
 
 app_name = "users"
 
@@ -12,6 +12,11 @@ urlpatterns = [
     path("<int:pk>/edit/", views.UserUpdateView.as_view(), name="edit"),
     path("<int:pk>/delete/", views.UserDeleteView.as_view(), name="delete"),
     path("<int:pk>/password/", views.UserPasswordView.as_view(), name="password"),
+    path(
+        "<int:pk>/two-factor/reset/",
+        factors.UserResetMFAView.as_view(),
+        name="mfa_reset",
+    ),
     path(
         "<int:pk>/activate/",
         views.UserSetActiveView.as_view(active=True),

@@ -12,7 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.generic import DetailView, FormView, TemplateView, UpdateView, View
 from django.views.generic.detail import SingleObjectMixin
 
-from .. import audit, permissions, services
+from .. import audit, factors, permissions, services
 from ..export import EXPORT_FIELDS, csv_lines
 from ..models import AuditEvent, User
 from ..pagination import keyset_page, result_count
@@ -131,6 +131,7 @@ class UserDetailView(StaffPermissionRequiredMixin, DetailView):
         return super().get_context_data(**kwargs) | {
             "events": events,
             "offered": offered,
+            "mfa": factors.status(self.object),
         }
 
 

@@ -1,0 +1,147 @@
+"""Writes to second factors: setting up one's authenticator app, new recovery
+codes, and resetting other accounts' factors. Each is atomic, locks the
+account rows first (base.lock), checks users.permissions on them and records
+an audit event; secrets and codes never enter the trail.
+
+Passing a second factor at login is not here: like the password check, it is
+sign-in bookkeeping (django-otp moves the device's counters), done by
+users.signin.mfa through django-otp.
+"""
+
+import time
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from .. import audit, factors, permissions
+from ..models import AuditEvent, User
+from .base import FROM_REQUEST, end_sessions, end_sessions_of, lock, resolve_actor
+
+Action = AuditEvent.Action
+RECOVERY_CODE_COUNT = 10
+
+
+@transaction.atomic
+def mfa_enrol(
+    *, actor=FROM_REQUEST, key: str, code: str
+) -> tuple[TOTPDevice, list[str]] | None:
+    """Make the authenticator app holding `key` the actor's second factor, once
+    `code` shows the app works; returns the device and new recovery codes, or
+    None when the code does not match. Any earlier factors are replaced."""
+    _, actor = lock(None, resolve_actor(actor))
+    permissions.check_own_factors(actor)
+    device = factors.unsaved_authenticator(actor, key)
+    try:
+        device.full_clean(exclude=["user"])
+    except ValidationError:
+        return None  # not a key this site made (the session's is hex)
+    step = _matching_step(device, code)
+    if step is None:
+        return None
+    before = factors.status(actor)
+    _delete_devices(User.objects.filter(pk=actor.pk))
+    # The code that proved the app cannot be used again to sign in.
+    device.last_t, device.confirmed = step, True
+    device.save()
+    codes = _new_recovery_codes(
+        StaticDevice.objects.create(user=actor, name=factors.RECOVERY_NAME)
+    )
+    changes = {
+        "two-factor": [_state(before), "enrolled"],
+        "recovery codes": [before.recovery_codes_left, len(codes)],
+    }
+    audit.record(Action.MFA_ENROL, actor, changes, actor=actor)
+    return device, codes
+
+
+@transaction.atomic
+def mfa_new_recovery_codes(*, actor=FROM_REQUEST) -> list[str]:
+    """Replace the actor's recovery codes with new ones (the old stop working)."""
+    _, actor = lock(None, resolve_actor(actor))
+    permissions.check_own_factors(actor)
+    device = factors.recovery_device(actor)
+    if device is None or not factors.is_enrolled(actor):
+        raise PermissionDenied("Set up two-factor authentication first.")
+    left = device.token_set.count()
+    codes = _new_recovery_codes(device)
+    changes = {"recovery codes": [left, len(codes)]}
+    audit.record(Action.MFA_CODES, actor, changes, actor=actor)
+    return codes
+
+
+@transaction.atomic
+def user_reset_mfa(*, actor=FROM_REQUEST, user: User) -> bool:
+    """Remove another account's second factors: it sets up new ones at its next
+    login, and its sessions end now. False if it had none (nothing changes)."""
+    stored, actor = lock(user, resolve_actor(actor))
+    permissions.check_reset_mfa(actor, stored)
+    before = factors.status(stored)
+    if not _delete_devices(User.objects.filter(pk=stored.pk)):
+        return False
+    changes = {
+        "two-factor": [_state(before), "not enrolled"],
+        "recovery codes": [before.recovery_codes_left, 0],
+    }
+    audit.record(Action.MFA_RESET, stored, changes, actor=actor)
+    end_sessions(stored)
+    return True
+
+
+@transaction.atomic
+def users_reset_mfa(*, actor=FROM_REQUEST, users: QuerySet) -> int:
+    """user_reset_mfa for a selection, in a few statements; returns how many
+    accounts had factors. All or nothing: one account above the actor refuses
+    the lot."""
+    having = factors.having_factors(users)
+    _, actor = lock(None, resolve_actor(actor), matching=having)
+    having = User.objects.filter(pk__in=having.order_by().values("pk"))
+    permissions.check_reset_mfa_all(actor, having)
+    targets = list(having.values_list("pk", "username"))
+    if not targets:
+        return 0
+    _delete_devices(having)
+    change = {"two-factor": ["enrolled", "not enrolled"]}
+    audit.record_many(
+        audit.event(Action.MFA_RESET, User(pk=pk, username=name), change, actor=actor)
+        for pk, name in targets
+    )
+    end_sessions_of(User.objects.filter(pk__in=[pk for pk, _ in targets]))
+    return len(targets)
+
+
+def _state(status: factors.Status) -> str:
+    return "enrolled" if status.enrolled else "not enrolled"
+
+
+def _matching_step(device: TOTPDevice, code: str) -> int | None:
+    """The time step at which code matches device (within its tolerance),
+    through django-otp's TOTP, saving nothing: the device does not exist yet."""
+    if not (code.isascii() and code.isdigit() and len(code) == device.digits):
+        return None
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    if not totp.verify(int(code), device.tolerance):
+        return None
+    device.drift = totp.drift
+    return totp.t()
+
+
+def _new_recovery_codes(device: StaticDevice) -> list[str]:
+    device.token_set.all().delete()
+    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
+    StaticToken.objects.bulk_create(
+        StaticToken(device=device, token=code) for code in codes
+    )
+    return codes
+
+
+def _delete_devices(users: QuerySet) -> int:
+    """Delete every device of users; returns how many there were."""
+    return sum(
+        devices.delete()[1].get(devices.model._meta.label, 0)
+        for devices in factors.devices_of(users)
+    )
