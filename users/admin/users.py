@@ -8,7 +8,7 @@ from django.utils.safestring import mark_safe
 
 from .. import audit, permissions, services
 from ..managers import SEARCH_FIELDS, SEARCH_HELP
-from ..models import EDITABLE_FIELDS, AuditEvent, User
+from ..models import EDITABLE_FIELDS, AuditEvent, User, UserSession
 from ..pagination import EstimatedCountPaginator
 from .forms import (
     GRANT_FIELDS,
@@ -39,7 +39,13 @@ class UserAdmin(DeleteSelectionMixin, AuthUserAdmin):
     search_fields = SEARCH_FIELDS
     search_help_text = SEARCH_HELP
     ordering = ("-created_at", "-id")
-    readonly_fields = ("created_at", "updated_at", "last_login", "recent_activity")
+    readonly_fields = (
+        "created_at",
+        "updated_at",
+        "last_login",
+        "active_sessions",
+        "recent_activity",
+    )
     fieldsets = (
         (None, {"fields": ("username", "password", "version")}),
         ("Personal info", {"fields": ("full_name", "email")}),
@@ -56,6 +62,7 @@ class UserAdmin(DeleteSelectionMixin, AuthUserAdmin):
             },
         ),
         ("Important dates", {"fields": ("last_login", "created_at", "updated_at")}),
+        ("Sessions", {"fields": ("active_sessions",)}),
         ("History", {"fields": ("recent_activity",)}),
     )
     add_fieldsets = (
@@ -74,7 +81,7 @@ class UserAdmin(DeleteSelectionMixin, AuthUserAdmin):
             },
         ),
     )
-    actions = ["activate_selected", "deactivate_selected"]
+    actions = ["activate_selected", "deactivate_selected", "end_sessions_selected"]
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
@@ -119,6 +126,28 @@ class UserAdmin(DeleteSelectionMixin, AuthUserAdmin):
                         event.changes or "",
                     )
                     for event in events
+                ),
+            )
+            or "—"
+        )
+
+    @admin.display(description="Signed in")
+    def active_sessions(self, obj):
+        if obj.pk is None:
+            return "—"
+        sessions = UserSession.objects.live_of(obj)
+        return (
+            format_html_join(
+                mark_safe("<br>"),
+                "{} · {} · started {} · last seen {}",
+                (
+                    (
+                        session.browser or "Unknown browser",
+                        session.ip or "no IP",
+                        session.created_at.strftime("%Y-%m-%d %H:%M"),
+                        session.last_seen_at.strftime("%Y-%m-%d %H:%M"),
+                    )
+                    for session in sessions
                 ),
             )
             or "—"
@@ -178,3 +207,16 @@ class UserAdmin(DeleteSelectionMixin, AuthUserAdmin):
             return
         verb = "Activated" if active else "Deactivated"
         self.message_user(request, f"{verb} {changed} user(s).", messages.SUCCESS)
+
+    @admin.action(
+        description="End all sessions of selected users", permissions=["change"]
+    )
+    def end_sessions_selected(self, request, queryset):
+        try:
+            ended = services.users_end_sessions(actor=request.user, users=queryset)
+        except PermissionDenied as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return
+        self.message_user(
+            request, f"Ended all sessions of {ended} user(s).", messages.SUCCESS
+        )

@@ -20,6 +20,15 @@ from .accounts import (
 from .base import FROM_REQUEST, UserGone
 from .groups import group_delete, group_save
 from .imports import ImportConflict, ImportRefused, users_import
+from .sessions import (
+    session_end,
+    session_forgotten,
+    session_rekeyed,
+    session_seen,
+    session_started,
+    user_end_sessions,
+    users_end_sessions,
+)
 
 __all__ = [
     "FROM_REQUEST",
@@ -29,13 +38,20 @@ __all__ = [
     "UserGone",
     "group_delete",
     "group_save",
+    "session_end",
+    "session_forgotten",
+    "session_rekeyed",
+    "session_seen",
+    "session_started",
     "user_activate",
     "user_create",
     "user_deactivate",
     "user_delete",
+    "user_end_sessions",
     "user_set_groups_and_permissions",
     "user_set_password",
     "user_update",
+    "users_end_sessions",
     "users_export",
     "users_import",
     "users_set_active",

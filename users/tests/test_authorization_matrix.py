@@ -1,7 +1,10 @@
 """Every URL (ours and the admin's) x every role x GET and POST."""
 
 import pytest
+from django.test import Client
 from django.urls import reverse
+
+from users.models import UserSession
 
 from .factories import SuperuserFactory, UserFactory, staff_with
 
@@ -20,7 +23,11 @@ VIEWERS = {"view_only", "change_only", "superuser"}
 CHANGERS = {"change_only", "superuser"}
 DELETERS = {"delete_only", "superuser"}
 ADDERS = {"superuser"}
-# name: (url name, takes the target's id, roles allowed on GET, on POST)
+SIGNED_IN = set(ROLES) - {"anonymous"}
+# What a URL's arguments name: the target; one of the target's sessions
+# (target id, session id); one of the signed-in role's own sessions.
+TARGET, TARGETS_SESSION, OWN_SESSION = True, "target's session", "own session"
+# name: (url name, its arguments, roles allowed on GET, on POST)
 URLS = {
     "list": ("users:list", False, VIEWERS, set()),
     "export": ("users:export", False, VIEWERS, set()),
@@ -31,6 +38,11 @@ URLS = {
     "delete": ("users:delete", True, DELETERS, DELETERS),
     "activate": ("users:activate", True, set(), CHANGERS),
     "deactivate": ("users:deactivate", True, set(), CHANGERS),
+    "my sessions": ("users:my_sessions", False, SIGNED_IN, set()),
+    "end my session": ("users:my_session_end", OWN_SESSION, set(), SIGNED_IN),
+    "end all my sessions": ("users:my_sessions_end_all", False, set(), SIGNED_IN),
+    "end a session": ("users:session_end", TARGETS_SESSION, set(), CHANGERS),
+    "end all sessions": ("users:sessions_end_all", True, set(), CHANGERS),
     "admin changelist": ("admin:users_user_changelist", False, VIEWERS, VIEWERS),
     "admin add": ("admin:users_user_add", False, ADDERS, ADDERS),
     "admin change": ("admin:users_user_change", True, VIEWERS, CHANGERS),
@@ -40,8 +52,15 @@ URLS = {
     "admin history": ("admin:users_user_history", True, VIEWERS, VIEWERS),
     "admin audit trail": ("admin:users_auditevent_changelist", False, ADDERS, ADDERS),
 }
-OURS_READ_ONLY = {"list", "export", "detail"}
-POST_ONLY = {"activate", "deactivate"}
+OURS_READ_ONLY = {"list", "export", "detail", "my sessions"}
+POST_ONLY = {
+    "activate",
+    "deactivate",
+    "end my session",
+    "end all my sessions",
+    "end a session",
+    "end all sessions",
+}
 
 
 def expected(name: str, method: str, role: str) -> set[int]:
@@ -52,11 +71,26 @@ def expected(name: str, method: str, role: str) -> set[int]:
     allowed = get_roles if method == "get" else post_roles
     if role in allowed:
         return {200, 302}
-    if not admin and method == "post" and name in OURS_READ_ONLY and role in VIEWERS:
+    if not admin and method == "post" and name in OURS_READ_ONLY and role in get_roles:
         return {405}
-    if not admin and method == "get" and name in POST_ONLY and role in CHANGERS:
+    if not admin and method == "get" and name in POST_ONLY and role in post_roles:
         return {405}
     return {403}
+
+
+def url_arguments(arguments, target, user) -> list[int]:
+    if arguments == TARGETS_SESSION:
+        return [target.pk, _another_session_of(target)]
+    if arguments == OWN_SESSION:
+        # Anonymous: someone's session, refused all the same.
+        return [_another_session_of(user or target)]
+    return [target.pk] if arguments else []
+
+
+def _another_session_of(user) -> int:
+    """Sign user in elsewhere; that session's id."""
+    Client().force_login(user)
+    return UserSession.objects.filter(user=user).latest("id").pk
 
 
 CASES = [
@@ -69,12 +103,12 @@ CASES = [
 
 @pytest.mark.parametrize(("name", "method", "role"), CASES)
 def test_authorization_matrix(client, name, method, role):
-    url_name, takes_id, _, _ = URLS[name]
+    url_name, arguments, _, _ = URLS[name]
     target = UserFactory()
     user = ROLES[role]()
     if user is not None:
         client.force_login(user)
-    url = reverse(url_name, args=[target.pk] if takes_id else [])
+    url = reverse(url_name, args=url_arguments(arguments, target, user))
     response = getattr(client, method)(url)
     assert response.status_code in expected(name, method, role), (
         f"{method.upper()} {url} as {role}: {response.status_code}"
