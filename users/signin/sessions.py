@@ -53,6 +53,14 @@ def browser_label(user_agent: str) -> str:
     return label[:BROWSER_LABEL_KEPT]
 
 
+def user_agent_of(request) -> str:
+    """The User-Agent header as kept: printable characters only (PostgreSQL
+    text refuses NUL, and a page or log has no use for control characters),
+    cut to the column's length."""
+    header = request.headers.get("User-Agent", "")[: USER_AGENT_KEPT * 2]
+    return "".join(char for char in header if char.isprintable())[:USER_AGENT_KEPT]
+
+
 def _mark(session, record_id: int) -> None:
     session[RECORD_KEY] = record_id
     session[RECORDED_UNDER_KEY] = session.session_key
@@ -65,7 +73,7 @@ def _record(request, user: User) -> None:
         # login() flushed a session that belonged to someone else: the new
         # one has no key until it is saved.
         session.save()
-    user_agent = request.headers.get("User-Agent", "")[:USER_AGENT_KEPT]
+    user_agent = user_agent_of(request)
     record = services.session_started(
         user=user,
         session_key=session.session_key,

@@ -4,9 +4,10 @@ the rules allow it; otherwise nothing changes, whatever the response."""
 
 import pytest
 from django.contrib.auth.models import Group
+from django.test import Client
 from django.urls import reverse
 
-from users.models import User
+from users.models import User, UserSession
 
 from .factories import SuperuserFactory, UserFactory, edit_data, staff_with
 
@@ -35,6 +36,8 @@ NEEDS = {  # the model permission each action needs besides the hierarchy
     "deactivate": "change",
     "delete": "delete",
     "grant": "superuser",
+    "end_sessions": "change",
+    "end_session": "change",
 }
 HOLDS = {
     "non_staff": set(),
@@ -99,10 +102,43 @@ def _grant_admin(client, target):
     client.post(reverse("admin:users_user_change", args=[target.pk]), data)
 
 
+def _signed_in_elsewhere(target) -> Client:
+    """A session of target's, kept on the target for happened() to try."""
+    target.elsewhere = Client()
+    target.elsewhere.force_login(target)
+    return target.elsewhere
+
+
+def _end_sessions_html(client, target):
+    _signed_in_elsewhere(target)
+    client.post(reverse("users:sessions_end_all", args=[target.pk]))
+
+
+def _end_session_html(client, target):
+    _signed_in_elsewhere(target)
+    record = UserSession.objects.filter(user=target).latest("id")
+    client.post(reverse("users:session_end", args=[target.pk, record.pk]))
+
+
+def _end_sessions_admin(client, target):
+    _signed_in_elsewhere(target)
+    client.post(
+        reverse("admin:users_user_changelist"),
+        {"action": "end_sessions_selected", "_selected_action": [target.pk]},
+    )
+
+
+def _session_ended(target) -> bool:
+    response = target.elsewhere.get(reverse("users:my_sessions"))
+    return response.status_code == 302
+
+
 def happened(action: str, target: User) -> bool:
     stored = User.objects.filter(pk=target.pk).first()
     if action == "delete":
         return stored is None
+    if action.startswith("end_session"):
+        return _session_ended(target)
     return {
         "identity": lambda: stored.email == f"renamed{target.pk}@example.com",
         "password": lambda: stored.check_password(NEW_PASSWORD),
@@ -121,6 +157,9 @@ SURFACES = {
     ("admin", "deactivate"): _deactivate_admin,
     ("admin", "delete"): _delete_admin,
     ("admin", "grant"): _grant_admin,
+    ("html", "end_sessions"): _end_sessions_html,
+    ("html", "end_session"): _end_session_html,
+    ("admin", "end_sessions"): _end_sessions_admin,
 }
 CASES = [
     (surface, action, actor, target)

@@ -3,18 +3,22 @@ account's on its page (staff with change_user, under the hierarchy)."""
 
 import json
 import time
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from users import services
+from users.management.commands.seed_users import demo_users
 from users.models import AuditEvent, User, UserSession
 from users.signin import sessions as recorder
 
 from .factories import PASSWORD, SuperuserFactory, UserFactory, staff_with
+from .markers import postgres_only
 
 pytestmark = pytest.mark.django_db
 MINE = reverse("users:my_sessions")
@@ -395,4 +399,25 @@ def test_the_user_page_costs_one_query_for_its_sessions_however_many(client):
     for _ in range(5):
         sign_in(target)
     assert len(listed(client, detail(target))) == 6
-    assert queries_for_detail(client, target) == one <= 9
+    assert queries_for_detail(client, target) == one <= 8
+
+
+@postgres_only
+def test_listing_an_accounts_sessions_reads_the_index_not_the_table():
+    services.users_import(demo_users(5_000, seed=5))
+    now = timezone.now()
+    UserSession.objects.bulk_create(
+        UserSession(
+            session_key=f"k{user_id}x{n}",
+            user_id=user_id,
+            epoch=0,
+            expires_at=now + timedelta(minutes=n - 2),
+        )
+        for user_id in User.objects.values_list("pk", flat=True)
+        for n in range(4)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE users_usersession")
+    plan = UserSession.objects.live_of(User.objects.last()).explain()
+    assert "users_session_user_seen_idx" in plan, plan
+    assert "Seq Scan" not in plan, plan
