@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.contrib.auth.models import Permission
@@ -249,8 +250,9 @@ class UserSessionQuerySet(models.QuerySet):
             user=user, epoch=user.session_epoch, expires_at__gt=timezone.now()
         ).order_by("-last_seen_at", "-id")
 
-    def over_for(self, user: User) -> UserSessionQuerySet:
-        """The records of user's sessions that can no longer let anyone in."""
+    def over_for(self, user: User, *, expired_before: datetime) -> UserSessionQuerySet:
+        """The records of user's sessions that can no longer let anyone in:
+        of an older epoch, or expired before the given time."""
         return self.filter(user=user).exclude(
-            epoch=user.session_epoch, expires_at__gt=timezone.now()
+            epoch=user.session_epoch, expires_at__gt=expired_before
         )

@@ -13,7 +13,7 @@ session_forgotten) only follows what a session's own request already did -
 signing in, coming back, signing out - so it takes no actor and judges nothing.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from importlib import import_module
 
 from django.conf import settings
@@ -27,6 +27,9 @@ from .base import FROM_REQUEST, end_sessions, end_sessions_of, lock, resolve_act
 
 Action = AuditEvent.Action
 USER_AGENT_KEPT = UserSession._meta.get_field("user_agent").max_length
+# A record's last seen and expiry are refreshed at most this often (a page
+# view does not write), so its expiry may trail the session's by as much.
+SEEN_EVERY = timedelta(seconds=60)
 
 
 def _delete_from_store(keys) -> None:
@@ -121,8 +124,11 @@ def session_started(
     browser: str,
 ) -> UserSession:
     """Record a sign-in, and forget user's sessions that are over meanwhile
-    (so the table holds about as many rows as there are live sessions)."""
-    UserSession.objects.over_for(user).delete()
+    (so the table holds about as many rows as there are live sessions). A
+    record is kept a refresh interval past its expiry: the session it follows
+    may have been refreshed since, and come back."""
+    expired_before = timezone.now() - SEEN_EVERY
+    UserSession.objects.over_for(user, expired_before=expired_before).delete()
     record, _ = UserSession.objects.update_or_create(
         session_key=session_key,
         defaults={
@@ -156,10 +162,7 @@ def session_rekeyed(
     )
 
 
-def session_forgotten(*, record_id: int | None = None, session_key: str = "") -> None:
+def session_forgotten(*, record_id: int) -> None:
     """The session ended by itself (signing out, or someone else signing in
     over it): its record goes."""
-    if record_id is not None:
-        UserSession.objects.filter(pk=record_id).delete()
-    if session_key:
-        UserSession.objects.filter(session_key=session_key).delete()
+    UserSession.objects.filter(pk=record_id).delete()

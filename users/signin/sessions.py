@@ -28,7 +28,7 @@ from ..models import User
 RECORD_KEY = "_noogh_session_record"
 RECORDED_UNDER_KEY = "_noogh_session_recorded_under"
 SEEN_KEY = "_noogh_session_seen"
-SEEN_EVERY_SECONDS = 60
+SEEN_EVERY_SECONDS = services.sessions.SEEN_EVERY.total_seconds()
 USER_AGENT_KEPT = services.sessions.USER_AGENT_KEPT
 BROWSER_LABEL_KEPT = 100
 UNKNOWN_BROWSER = "Unknown browser"
