@@ -146,6 +146,8 @@ MIDDLEWARE = [
     # request.user.is_verified(): this session has passed a second factor.
     "django_otp.middleware.OTPMiddleware",
     "users.audit.RequestContextMiddleware",
+    # Inside the request context: records sessions with the client address.
+    "users.signin.sessions.SessionRecordMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Staff sessions reach no page but sign-in ones until verified (MFA_REQUIRED).

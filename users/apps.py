@@ -8,6 +8,8 @@ class UsersConfig(AppConfig):
     def ready(self) -> None:
         from . import services
         from .managers import UserManager
-        from .signin import events  # noqa: F401 - connects the security log receivers
+
+        # Connect their receivers: the security log; the record of each session.
+        from .signin import events, sessions  # noqa: F401
 
         UserManager.create_path = staticmethod(services.user_create)

@@ -7,7 +7,8 @@ of its static device, each usable once.
 
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -55,9 +56,23 @@ def is_enrolled(user: User) -> bool:
 
 
 def status(user: User) -> Status:
-    """Enrolled or not, and how many recovery codes are left (two queries)."""
-    codes = StaticToken.objects.filter(device__user=user, device__confirmed=True)
-    return Status(is_enrolled(user), codes.count())
+    """Enrolled or not, and how many recovery codes are left (one query)."""
+    codes = (
+        StaticToken.objects.filter(device__user=OuterRef("pk"), device__confirmed=True)
+        .order_by()
+        .values("device__user")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    enrolled, codes_left = (
+        User.objects.filter(pk=user.pk)
+        .values_list(
+            Exists(_confirmed(TOTPDevice, OuterRef("pk"))),
+            Coalesce(Subquery(codes), 0),
+        )
+        .get()
+    )
+    return Status(enrolled, codes_left)
 
 
 def having_factors(users: QuerySet) -> QuerySet:

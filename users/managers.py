@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.contrib.auth.models import Permission
@@ -13,6 +14,7 @@ from django.db import connection, models, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 if TYPE_CHECKING:
     from .models import User
@@ -235,3 +237,22 @@ class AuditEventQuerySet(models.QuerySet):
         if after is not None:
             events = events.filter(at__gt=after)
         return events.order_by("-at", "-id")
+
+
+class UserSessionQuerySet(models.QuerySet):
+    def live_of(self, user: User) -> UserSessionQuerySet:
+        """user's sessions that still let someone in, most recently seen first.
+
+        A session is over once it expires or the account's session epoch has
+        moved on past the one it signed in under (users.models.User).
+        """
+        return self.filter(
+            user=user, epoch=user.session_epoch, expires_at__gt=timezone.now()
+        ).order_by("-last_seen_at", "-id")
+
+    def over_for(self, user: User, *, expired_before: datetime) -> UserSessionQuerySet:
+        """The records of user's sessions that can no longer let anyone in:
+        of an older epoch, or expired before the given time."""
+        return self.filter(user=user).exclude(
+            epoch=user.session_epoch, expires_at__gt=expired_before
+        )

@@ -207,6 +207,23 @@ def check_own_factors(actor: User | None) -> None:
         raise PermissionDenied("Your account is not active.")
 
 
+def check_end_sessions(actor: User | None, target: User) -> None:
+    """Ending one or all of target's sessions. Everyone may end their own,
+    staff or not (a session left open elsewhere is theirs to close); another
+    account's take change_user and the hierarchy, like setting its password."""
+    if actor is not None and actor.pk == target.pk:
+        if not actor.is_active:
+            raise PermissionDenied("Your account is not active.")
+        return
+    check_edit(actor, target)
+
+
+def check_end_sessions_all(actor: User | None, targets: QuerySet) -> None:
+    """check_end_sessions for a selection (the admin's action), in one query."""
+    check_actor(actor, "change")
+    check_manage_all(actor, targets)
+
+
 # --- yes/no predicates, for offering only what would be allowed --------------
 
 
@@ -225,6 +242,7 @@ def _predicate(check: Callable[..., None]) -> Callable[..., bool]:
 
 can_edit = _predicate(check_edit)
 can_set_password = _predicate(check_set_password)
+can_end_sessions = _predicate(check_end_sessions)
 can_activate = _predicate(check_activate)
 can_deactivate = _predicate(check_deactivate)
 can_delete = _predicate(check_delete)
@@ -242,6 +260,7 @@ def offered_actions(actor: User, target: User) -> dict[str, bool]:
         "deactivate": target.is_active and can_deactivate(actor, target),
         "delete": can_delete(actor, target),
         "reset_mfa": can_reset_mfa(actor, target),
+        "end_sessions": can_end_sessions(actor, target),
     }
 
 

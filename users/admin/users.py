@@ -8,7 +8,7 @@ from django.utils.safestring import mark_safe
 
 from .. import audit, factors, permissions, services
 from ..managers import SEARCH_FIELDS, SEARCH_HELP
-from ..models import EDITABLE_FIELDS, AuditEvent, User
+from ..models import EDITABLE_FIELDS, AuditEvent, User, UserSession
 from ..pagination import EstimatedCountPaginator
 from .forms import (
     GRANT_FIELDS,
@@ -44,6 +44,7 @@ class UserAdmin(DeleteSelectionMixin, AuthUserAdmin):
         "updated_at",
         "last_login",
         "two_factor",
+        "active_sessions",
         "recent_activity",
     )
     fieldsets = (
@@ -63,6 +64,7 @@ class UserAdmin(DeleteSelectionMixin, AuthUserAdmin):
         ),
         ("Two-factor authentication", {"fields": ("two_factor",)}),
         ("Important dates", {"fields": ("last_login", "created_at", "updated_at")}),
+        ("Sessions", {"fields": ("active_sessions",)}),
         ("History", {"fields": ("recent_activity",)}),
     )
     add_fieldsets = (
@@ -81,7 +83,12 @@ class UserAdmin(DeleteSelectionMixin, AuthUserAdmin):
             },
         ),
     )
-    actions = ["activate_selected", "deactivate_selected", "reset_mfa_selected"]
+    actions = [
+        "activate_selected",
+        "deactivate_selected",
+        "reset_mfa_selected",
+        "end_sessions_selected",
+    ]
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
@@ -130,6 +137,28 @@ class UserAdmin(DeleteSelectionMixin, AuthUserAdmin):
                         event.changes or "",
                     )
                     for event in events
+                ),
+            )
+            or "—"
+        )
+
+    @admin.display(description="Signed in")
+    def active_sessions(self, obj):
+        if obj.pk is None:
+            return "—"
+        sessions = UserSession.objects.live_of(obj)
+        return (
+            format_html_join(
+                mark_safe("<br>"),
+                "{} · {} · started {} · last seen {}",
+                (
+                    (
+                        session.browser or "Unknown browser",
+                        session.ip or "no IP",
+                        session.created_at.strftime("%Y-%m-%d %H:%M"),
+                        session.last_seen_at.strftime("%Y-%m-%d %H:%M"),
+                    )
+                    for session in sessions
                 ),
             )
             or "—"
@@ -205,4 +234,17 @@ class UserAdmin(DeleteSelectionMixin, AuthUserAdmin):
             f"Reset two-factor authentication of {reset} user(s); they set it up "
             "again at their next login.",
             messages.SUCCESS,
+        )
+
+    @admin.action(
+        description="End all sessions of selected users", permissions=["change"]
+    )
+    def end_sessions_selected(self, request, queryset):
+        try:
+            ended = services.users_end_sessions(actor=request.user, users=queryset)
+        except PermissionDenied as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return
+        self.message_user(
+            request, f"Ended all sessions of {ended} user(s).", messages.SUCCESS
         )

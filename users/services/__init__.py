@@ -21,6 +21,15 @@ from .base import FROM_REQUEST, UserGone
 from .groups import group_delete, group_save
 from .imports import ImportConflict, ImportRefused, users_import
 from .mfa import mfa_enrol, mfa_new_recovery_codes, user_reset_mfa, users_reset_mfa
+from .sessions import (
+    session_end,
+    session_forgotten,
+    session_rekeyed,
+    session_seen,
+    session_started,
+    user_end_sessions,
+    users_end_sessions,
+)
 
 __all__ = [
     "FROM_REQUEST",
@@ -32,14 +41,21 @@ __all__ = [
     "group_save",
     "mfa_enrol",
     "mfa_new_recovery_codes",
+    "session_end",
+    "session_forgotten",
+    "session_rekeyed",
+    "session_seen",
+    "session_started",
     "user_activate",
     "user_create",
     "user_deactivate",
     "user_delete",
+    "user_end_sessions",
     "user_reset_mfa",
     "user_set_groups_and_permissions",
     "user_set_password",
     "user_update",
+    "users_end_sessions",
     "users_export",
     "users_import",
     "users_reset_mfa",

@@ -13,9 +13,10 @@ from urllib.parse import quote
 
 import pytest
 from django.contrib.auth.models import Group
+from django.test import Client
 from django.urls import reverse
 
-from users.models import AuditEvent, User
+from users.models import AuditEvent, User, UserSession
 
 from .factories import ROLES, UserFactory
 
@@ -242,3 +243,61 @@ def test_own_factor_pages_answer_every_signed_in_role(
     else:
         assert response.status_code in (200, 302), case
     assert state() == before, f"{case} changed something"
+
+
+# Sessions: every signed-in account's own, and (with change_user) another's.
+# name: (url name, what its arguments name, roles allowed, methods taken).
+SIGNED_IN = set(ROLES) - LOGGED_OUT
+TARGET, TARGETS_SESSION, OWN_SESSION = "target", "target's session", "own session"
+SESSION_PAGES = {
+    "my sessions": ("users:my_sessions", None, SIGNED_IN, {"get"}),
+    "end my session": ("users:my_session_end", OWN_SESSION, SIGNED_IN, {"post"}),
+    "end all my sessions": ("users:my_sessions_end_all", None, SIGNED_IN, {"post"}),
+    "end a session": ("users:session_end", TARGETS_SESSION, CHANGERS, {"post"}),
+    "end all sessions": ("users:sessions_end_all", TARGET, CHANGERS, {"post"}),
+}
+
+
+def _another_session_of(user: User) -> int:
+    """Sign user in elsewhere; that session's record id."""
+    Client().force_login(user)
+    return UserSession.objects.filter(user=user).latest("id").pk
+
+
+def _session_url(name: str, target: User, user: User | None) -> str:
+    url_name, arguments, _, _ = SESSION_PAGES[name]
+    if arguments == TARGETS_SESSION:
+        args = [target.pk, _another_session_of(target)]
+    elif arguments == OWN_SESSION:
+        # Signed out: someone's session, refused all the same.
+        args = [_another_session_of(user if user and user.is_active else target)]
+    else:
+        args = [target.pk] if arguments == TARGET else []
+    return reverse(url_name, args=args)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("method", ["get", "post"])
+@pytest.mark.parametrize("name", SESSION_PAGES)
+def test_session_pages(client, login, name, method, role):
+    _, _, holders, methods = SESSION_PAGES[name]
+    target = UserFactory()
+    user = login(role)
+    url = _session_url(name, target, user)
+    events = AuditEvent.objects.count()
+    response = getattr(client, method)(url)
+    case = f"{method.upper()} {url} as {role}"
+    if role in LOGGED_OUT:
+        assert response.status_code == 302, case
+        assert response["Location"] == f"{reverse('login')}?next={quote(url)}", case
+    elif role not in holders:
+        assert response.status_code == 403, case
+    elif method not in methods:
+        assert response.status_code == 405, case
+    elif method == "get":
+        assert response.status_code == 200, case
+    else:
+        assert response.status_code == 302, case
+        assert AuditEvent.objects.count() == events + 1, f"{case}: not recorded"
+        return
+    assert AuditEvent.objects.count() == events, f"{case} recorded something"

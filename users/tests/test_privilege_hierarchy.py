@@ -4,10 +4,11 @@ the rules allow it; otherwise nothing changes, whatever the response."""
 
 import pytest
 from django.contrib.auth.models import Group
+from django.test import Client
 from django.urls import reverse
 
 from users import factors
-from users.models import User
+from users.models import User, UserSession
 
 from .factories import SuperuserFactory, UserFactory, edit_data, staff_with
 from .mfa import enrol
@@ -38,6 +39,8 @@ NEEDS = {  # the model permission each action needs besides the hierarchy
     "delete": "delete",
     "grant": "superuser",
     "reset_mfa": "change",
+    "end_sessions": "change",
+    "end_session": "change",
 }
 HOLDS = {
     "non_staff": set(),
@@ -115,10 +118,43 @@ def _reset_mfa_admin(client, target):
     )
 
 
+def _signed_in_elsewhere(target) -> Client:
+    """A session of target's, kept on the target for happened() to try."""
+    target.elsewhere = Client()
+    target.elsewhere.force_login(target)
+    return target.elsewhere
+
+
+def _end_sessions_html(client, target):
+    _signed_in_elsewhere(target)
+    client.post(reverse("users:sessions_end_all", args=[target.pk]))
+
+
+def _end_session_html(client, target):
+    _signed_in_elsewhere(target)
+    record = UserSession.objects.filter(user=target).latest("id")
+    client.post(reverse("users:session_end", args=[target.pk, record.pk]))
+
+
+def _end_sessions_admin(client, target):
+    _signed_in_elsewhere(target)
+    client.post(
+        reverse("admin:users_user_changelist"),
+        {"action": "end_sessions_selected", "_selected_action": [target.pk]},
+    )
+
+
+def _session_ended(target) -> bool:
+    response = target.elsewhere.get(reverse("users:my_sessions"))
+    return response.status_code == 302
+
+
 def happened(action: str, target: User) -> bool:
     stored = User.objects.filter(pk=target.pk).first()
     if action == "delete":
         return stored is None
+    if action.startswith("end_session"):
+        return _session_ended(target)
     return {
         "identity": lambda: stored.email == f"renamed{target.pk}@example.com",
         "password": lambda: stored.check_password(NEW_PASSWORD),
@@ -140,6 +176,9 @@ SURFACES = {
     ("admin", "grant"): _grant_admin,
     ("html", "reset_mfa"): _reset_mfa_html,
     ("admin", "reset_mfa"): _reset_mfa_admin,
+    ("html", "end_sessions"): _end_sessions_html,
+    ("html", "end_session"): _end_session_html,
+    ("admin", "end_sessions"): _end_sessions_admin,
 }
 CASES = [
     (surface, action, actor, target)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import factors, views
+from . import factors, sessions, views
 
 app_name = "users"
 
@@ -8,6 +8,17 @@ urlpatterns = [
     path("", views.UserListView.as_view(), name="list"),
     path("new/", views.UserCreateView.as_view(), name="create"),
     path("export.csv", views.UserExportView.as_view(), name="export"),
+    path("me/sessions/", sessions.MySessionsView.as_view(), name="my_sessions"),
+    path(
+        "me/sessions/<int:session_id>/end/",
+        sessions.MySessionEndView.as_view(),
+        name="my_session_end",
+    ),
+    path(
+        "me/sessions/end-all/",
+        sessions.MySessionsEndAllView.as_view(),
+        name="my_sessions_end_all",
+    ),
     path("<int:pk>/", views.UserDetailView.as_view(), name="detail"),
     path("<int:pk>/edit/", views.UserUpdateView.as_view(), name="edit"),
     path("<int:pk>/delete/", views.UserDeleteView.as_view(), name="delete"),
@@ -26,5 +37,15 @@ urlpatterns = [
         "<int:pk>/deactivate/",
         views.UserSetActiveView.as_view(active=False),
         name="deactivate",
+    ),
+    path(
+        "<int:pk>/sessions/<int:session_id>/end/",
+        sessions.AccountSessionEndView.as_view(),
+        name="session_end",
+    ),
+    path(
+        "<int:pk>/sessions/end-all/",
+        sessions.AccountSessionsEndAllView.as_view(),
+        name="sessions_end_all",
     ),
 ]

@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.forms import AdminPasswordChangeForm
-from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -16,8 +15,10 @@ from .. import audit, factors, permissions, services
 from ..export import EXPORT_FIELDS, csv_lines
 from ..models import AuditEvent, User
 from ..pagination import keyset_page, result_count
+from .access import StaffPermissionRequiredMixin
 from .forms import UserCreateForm, UserForm
 from .listing import ORDERING_CHOICES, ListParameters
+from .sessions import sessions_context
 
 COLUMNS = [
     ("username", "Username"),
@@ -28,17 +29,6 @@ COLUMNS = [
     (None, "Superuser"),
     ("created_at", "Created"),
 ]
-
-
-class StaffPermissionRequiredMixin(PermissionRequiredMixin):
-    """Anonymous users go to the login page; others need staff status and the
-    model permission, or get a 403 page. As in the admin, permission to change
-    users includes seeing them."""
-
-    def has_permission(self) -> bool:
-        return permissions.may_use_staff_page(
-            self.request.user, self.permission_required
-        )
 
 
 class RuleCheckedOnOpenMixin:
@@ -128,11 +118,15 @@ class UserDetailView(StaffPermissionRequiredMixin, DetailView):
     def get_context_data(self, **kwargs):
         events = AuditEvent.objects.about(self.object)[: audit.HISTORY_SHOWN]
         offered = permissions.offered_actions(self.request.user, self.object)
-        return super().get_context_data(**kwargs) | {
-            "events": events,
-            "offered": offered,
-            "mfa": factors.status(self.object),
-        }
+        return (
+            super().get_context_data(**kwargs)
+            | {
+                "events": events,
+                "offered": offered,
+                "mfa": factors.status(self.object),
+            }
+            | sessions_context(self.request, self.object)
+        )
 
 
 class UserPasswordView(
