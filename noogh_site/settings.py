@@ -130,7 +130,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "noogh_site.middleware.UnreadableContentTypeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After whitenoise: static files keep their caching, nothing else is stored.
+    "noogh_site.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "noogh_site.middleware.SlidingSessionMiddleware",
     "noogh_site.routers.ReplicaPinningMiddleware",
@@ -234,6 +237,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
+# Our 403 page, which cannot fail (Django's reads the request body again).
+CSRF_FAILURE_VIEW = "noogh_site.errors.csrf_failure"
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
 if HTTPS:
     # __Host- cookies are only accepted over HTTPS, for this exact host, path /.
