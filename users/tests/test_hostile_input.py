@@ -7,17 +7,19 @@ import json
 from pathlib import Path
 
 import pytest
+from django.core import signing
 from django.test import Client
 from django.urls import reverse
 
 from users.models import AuditEvent, User
+from users.versioning import VERSION_SALT
 
-from .factories import SuperuserFactory, UserFactory
+from .factories import SuperuserFactory, UserFactory, edit_data
 
 pytestmark = pytest.mark.django_db
-CORPUS = json.loads(
-    (Path(__file__).parent / "data" / "hostile_inputs.json").read_text()
-)
+DATA = Path(__file__).parent / "data"
+CORPUS = json.loads((DATA / "hostile_inputs.json").read_text())
+SHAPES = json.loads((DATA / "hostile_shapes.json").read_text())
 LIST_PARAMETERS = (
     "q",
     "is_active",
@@ -107,6 +109,28 @@ def test_edit_form_fields(staff_client, field):
             User.objects.filter(pk=target.pk).update(
                 username="target", email="target@example.com", full_name="Same"
             )
+
+
+def signed_versions():
+    """Well-signed version tokens (as if the key had leaked) holding hostile
+    moments and shapes."""
+    for moment in SHAPES["version_moments"]:
+        yield {"at": moment, "values": {}}
+    yield from SHAPES["version_payloads"]
+
+
+def test_signed_versions_with_hostile_moments_save_nothing(staff_client):
+    target = UserFactory(full_name="Kept")
+    for payload in signed_versions():
+        token = signing.dumps(payload, salt=VERSION_SALT, compress=True)
+        data = edit_data(target, full_name="Changed") | {"version": token}
+        for url_name in ("users:edit", "admin:users_user_change"):
+            response = staff_client.post(reverse(url_name, args=[target.pk]), data)
+            assert response.status_code == 200, (url_name, payload)
+            page = response.content.decode()
+            assert "out of date" in page or "Someone else changed" in page
+    target.refresh_from_db()
+    assert target.full_name == "Kept"
 
 
 @pytest.mark.parametrize("field", ("username", "password"))
