@@ -164,3 +164,13 @@ def test_the_errors_file_can_never_be_the_input(tmp_path, monkeypatch):
                 run(name, "--errors", errors)
             assert path.read_text(encoding="utf-8") == GOOD, (name, errors)
     assert not User.objects.exists()
+
+
+def test_the_errors_file_quotes_every_cell_and_neutralises_formulas(tmp_path):
+    path = write(tmp_path, HEADER + "Bob;=cmd|' /C calc'!A0,b@example.com,B,\n")
+    with pytest.raises(CommandError):
+        run(path)
+    lines = Path(f"{path}.errors.csv").read_text(encoding="utf-8").splitlines()
+    assert lines[0] == '"line","field","value","message"'
+    assert lines[1].startswith('"2","username","\'Bob;=cmd|')
+    assert rejections(path)[0]["value"] == "'Bob;=cmd|' /C calc'!A0"

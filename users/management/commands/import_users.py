@@ -1,4 +1,3 @@
-import csv
 import os
 import sys
 import time
@@ -9,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from users import services
-from users.export import cell
+from users.export import cell, writer
 from users.imports import (
     CONFLICT_MODES,
     HEADER_HINT,
@@ -73,7 +72,7 @@ class ErrorReport:
 
     def __init__(self, path: Path, handle, stderr):
         self.path, self.handle, self.stderr, self.count = path, handle, stderr, 0
-        self.writer = csv.writer(self.handle)
+        self.writer = writer(self.handle)
         self.writer.writerow(["line", "field", "value", "message"])
 
     @classmethod
@@ -91,9 +90,17 @@ class ErrorReport:
 
     def __call__(self, rejection: Rejection) -> None:
         self.count += 1
+        # cell() keeps a hostile value from running as a spreadsheet formula.
         self.writer.writerow(
-            # cell() keeps a hostile value from running as a spreadsheet formula.
-            [rejection.line, rejection.field, cell(rejection.value), rejection.message]
+            [
+                cell(value)
+                for value in (
+                    rejection.line,
+                    rejection.field,
+                    rejection.value,
+                    rejection.message,
+                )
+            ]
         )
         if self.count <= SHOWN_REJECTIONS:
             self.stderr.write(
