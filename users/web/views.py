@@ -19,6 +19,10 @@ from ..pagination import keyset_page, result_count
 from .forms import UserCreateForm, UserForm
 from .listing import ORDERING_CHOICES, ListParameters
 
+RESTARTED = (
+    "The account that page started from has been deleted, so the list starts "
+    "again from the first page."
+)
 COLUMNS = [
     ("username", "Username"),
     ("full_name", "Full name"),
@@ -93,6 +97,8 @@ class UserListView(StaffPermissionRequiredMixin, TemplateView):
             per_page=params.per_page,
             token=params.page_token,
         )
+        if page.restarted:
+            messages.info(request, RESTARTED)
         count = result_count(params.users, filtered=params.filtered)
         return self.render_to_response(context | {"page": page, "count": count})
 
@@ -103,8 +109,7 @@ class UserExportView(StaffPermissionRequiredMixin, View):
     def get(self, request):
         return self._answer(request, with_rows=True)
 
-    def head(self, request):
-        """What a GET would answer, without the rows: not an export, not audited."""
+    def head(self, request):  # the headers only: not an export, not audited
         return self._answer(request, with_rows=False)
 
     def _answer(self, request, *, with_rows: bool):
