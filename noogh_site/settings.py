@@ -287,13 +287,28 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = (
 )
 
 # --- Logging ---------------------------------------------------------------------
-# Security events (users.signin.events) are JSON lines on stderr, for the log shipper.
+# Security events (users.signin.events) are JSON lines on stderr, for the log
+# shipper; so is every server error, with its traceback (noogh_site.logs):
+# Django's default sends those only to mail_admins, which has no recipients.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(message)s"}},
-    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(message)s"},
+        "json": {"()": "noogh_site.logs.JsonLines"},
+    },
+    "handlers": {
+        "stderr": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "stderr_json": {"class": "logging.StreamHandler", "formatter": "json"},
+    },
     "loggers": {
         "noogh.security": {"handlers": ["stderr"], "level": "INFO", "propagate": True},
+        # 5xx responses (ERROR); 4xx are warnings, and not an operator's concern.
+        "django.request": {
+            "handlers": ["stderr_json"],
+            "level": "ERROR",
+            "propagate": False,
+        },
+        "noogh.database": {"handlers": ["stderr_json"], "level": "WARNING"},
     },
 }
