@@ -180,6 +180,15 @@ def check_set_password(actor: User | None, target: User) -> None:
     check_edit(actor, target)
 
 
+def check_change_own_password(actor: User | None, target: User) -> None:
+    """The admin's "Change password": your own, which needs no permission over
+    users (any active account that reaches the admin may), and nobody else's."""
+    if actor is None or actor.pk != target.pk:
+        raise PermissionDenied("You can change only your own password this way.")
+    if not actor.is_active:
+        raise PermissionDenied("Your account is not active.")
+
+
 # --- yes/no predicates, for offering only what would be allowed --------------
 
 

@@ -20,6 +20,7 @@ VIEWERS = {"view_only", "change_only", "superuser"}
 CHANGERS = {"change_only", "superuser"}
 DELETERS = {"delete_only", "superuser"}
 ADDERS = {"superuser"}
+STAFF = {"staff_no_perms", "view_only", "change_only", "delete_only", "superuser"}
 # name: (url name, takes the target's id, roles allowed on GET, on POST)
 URLS = {
     "list": ("users:list", False, VIEWERS, set()),
@@ -36,6 +37,8 @@ URLS = {
     "admin change": ("admin:users_user_change", True, VIEWERS, CHANGERS),
     "admin delete": ("admin:users_user_delete", True, DELETERS, DELETERS),
     "admin password": ("admin:auth_user_password_change", True, CHANGERS, CHANGERS),
+    # Your own password: any staff member (through services.user_change_own_password).
+    "admin own password": ("admin:password_change", False, STAFF, STAFF),
     # The admin answers POST on its read-only pages like GET: nothing changes.
     "admin history": ("admin:users_user_history", True, VIEWERS, VIEWERS),
     "admin audit trail": ("admin:users_auditevent_changelist", False, ADDERS, ADDERS),
