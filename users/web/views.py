@@ -19,10 +19,6 @@ from ..pagination import keyset_page, result_count
 from .forms import UserCreateForm, UserForm
 from .listing import ORDERING_CHOICES, ListParameters
 
-RESTARTED = (
-    "The account that page started from has been deleted, so the list starts "
-    "again from the first page."
-)
 COLUMNS = [
     ("username", "Username"),
     ("full_name", "Full name"),
@@ -97,8 +93,6 @@ class UserListView(StaffPermissionRequiredMixin, TemplateView):
             per_page=params.per_page,
             token=params.page_token,
         )
-        if page.restarted:
-            messages.info(request, RESTARTED)
         count = result_count(params.users, filtered=params.filtered)
         return self.render_to_response(context | {"page": page, "count": count})
 
