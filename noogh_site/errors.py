@@ -81,7 +81,7 @@ def permission_denied(request, exception=None) -> HttpResponse:
 def csrf_failure(request, reason: str = "") -> HttpResponse:
     """CSRF_FAILURE_VIEW: the form's token was missing or wrong."""
     _log_refusal(request, "csrf_failure", reason=reason[:200])
-    return error_page(request, "403.html", 403, {"exception": CSRF_FAILURE})
+    return error_page(request, "403_csrf.html", 403, {"message": CSRF_FAILURE})
 
 
 def server_error(request) -> HttpResponse:

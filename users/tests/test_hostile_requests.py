@@ -199,3 +199,19 @@ def test_the_admin_list_filters_still_filter(superuser_client):
         assert superuser_client.get(url, params).status_code == 200, params
     trail = reverse("admin:users_auditevent_changelist")
     assert superuser_client.get(trail, {"action__exact": "create"}).status_code == 200
+
+
+def test_an_error_page_that_cannot_be_drawn_is_a_plain_page(monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("the template engine is gone")
+
+    monkeypatch.setattr("noogh_site.errors.render_to_string", broken)
+    client = Client(raise_request_exception=False)
+    response = client.get("/no/such/page/")
+    assert response.status_code == 404
+    assert b"<h1>Not found</h1>" in response.content
+    response = client.post(
+        reverse("login"), b"a=b", "application/x-www-form-urlencoded; charset=latin-1"
+    )
+    assert response.status_code == 400
+    assert b"<h1>Bad request</h1>" in response.content
