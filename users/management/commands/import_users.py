@@ -1,6 +1,7 @@
 import os
 import sys
 import time
+from dataclasses import astuple
 from pathlib import Path
 
 from django.core.exceptions import PermissionDenied
@@ -91,17 +92,7 @@ class ErrorReport:
     def __call__(self, rejection: Rejection) -> None:
         self.count += 1
         # cell() keeps a hostile value from running as a spreadsheet formula.
-        self.writer.writerow(
-            [
-                cell(value)
-                for value in (
-                    rejection.line,
-                    rejection.field,
-                    rejection.value,
-                    rejection.message,
-                )
-            ]
-        )
+        self.writer.writerow([cell(value) for value in astuple(rejection)])
         if self.count <= SHOWN_REJECTIONS:
             self.stderr.write(
                 f"line {rejection.line}: {rejection.field}: {rejection.message}"
