@@ -136,7 +136,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "noogh_site.middleware.UnreadableContentTypeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After whitenoise: static files keep their caching, nothing else is stored.
+    "noogh_site.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "noogh_site.middleware.SlidingSessionMiddleware",
     "noogh_site.routers.ReplicaPinningMiddleware",
@@ -246,6 +249,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
+# Our 403 page, which cannot fail (Django's reads the request body again).
+CSRF_FAILURE_VIEW = "noogh_site.errors.csrf_failure"
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
 if HTTPS:
     # __Host- cookies are only accepted over HTTPS, for this exact host, path /.
@@ -307,13 +312,28 @@ OTP_TOTP_THROTTLE_FACTOR = 1
 OTP_STATIC_THROTTLE_FACTOR = 1
 
 # --- Logging ---------------------------------------------------------------------
-# Security events (users.signin.events) are JSON lines on stderr, for the log shipper.
+# Security events (users.signin.events) are JSON lines on stderr, for the log
+# shipper; so is every server error, with its traceback (noogh_site.logs):
+# Django's default sends those only to mail_admins, which has no recipients.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(message)s"}},
-    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(message)s"},
+        "json": {"()": "noogh_site.logs.JsonLines"},
+    },
+    "handlers": {
+        "stderr": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "stderr_json": {"class": "logging.StreamHandler", "formatter": "json"},
+    },
     "loggers": {
         "noogh.security": {"handlers": ["stderr"], "level": "INFO", "propagate": True},
+        # 5xx responses (ERROR); 4xx are warnings, and not an operator's concern.
+        "django.request": {
+            "handlers": ["stderr_json"],
+            "level": "ERROR",
+            "propagate": False,
+        },
+        "noogh.database": {"handlers": ["stderr_json"], "level": "WARNING"},
     },
 }

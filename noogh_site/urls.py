@@ -22,5 +22,8 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
 ]
 
+# Error pages that never fail (noogh_site.errors).
+handler400 = "noogh_site.errors.bad_request"
 handler403 = "noogh_site.errors.permission_denied"
+handler404 = "noogh_site.errors.page_not_found"
 handler500 = "noogh_site.errors.server_error"

@@ -3,7 +3,6 @@ signed tokens) for the staff list, capped or estimated counts, and the admin's
 paginator."""
 
 from dataclasses import dataclass
-from datetime import datetime
 from functools import cached_property
 from typing import Any
 
@@ -28,52 +27,76 @@ class KeysetPage:
     rows: list[User]
     next_token: str | None
     previous_token: str | None
-
-
-def _key(row: User, ordering: str) -> list[Any]:
-    value = getattr(row, ordering.removeprefix("-"))
-    if isinstance(value, datetime):
-        value = value.isoformat()
-    return [value, row.pk]
+    # The row the token started from was deleted meanwhile: this is page one.
+    restarted: bool = False
 
 
 def make_token(direction: str, ordering: str, row: User) -> str:
-    return signing.dumps([direction, ordering, *_key(row, ordering)], salt=SALT)
+    """A page link names its boundary row by id only: short whatever the
+    row's values (a long name made the old tokens exceed the 300 characters
+    the list accepts), and no email address or name in a URL, which ends up
+    in browser histories and server logs. The sort value is read by id when
+    the link is followed."""
+    return signing.dumps([direction, ordering, row.pk], salt=SALT)
 
 
-def read_token(token: str, ordering: str) -> tuple[str, tuple[Any, int]]:
+def read_token(token: str, ordering: str) -> tuple[str, int]:
+    """The direction and the boundary row's id of a token made for ordering."""
     try:
-        direction, token_ordering, value, pk = signing.loads(token, salt=SALT)
+        direction, token_ordering, pk = signing.loads(token, salt=SALT)
     except (signing.BadSignature, TypeError, ValueError) as error:
         raise InvalidPageToken("This page link is damaged or out of date.") from error
     if token_ordering != ordering or direction not in ("after", "before"):
         raise InvalidPageToken("This page link belongs to another sort order.")
-    if ordering.removeprefix("-") == "created_at":
-        value = datetime.fromisoformat(value)
-    return direction, (value, pk)
+    if type(pk) is not int:
+        raise InvalidPageToken("This page link is damaged or out of date.")
+    return direction, pk
+
+
+def _boundary(ordering: str, pk: int) -> tuple[Any, int] | None:
+    """The (sort value, id) of the row a token names, as stored now (one
+    primary-key lookup); None when that row has been deleted."""
+    field = ordering.removeprefix("-")
+    values = list(User.objects.filter(pk=pk).values_list(field, flat=True)[:1])
+    return (values[0], pk) if values else None
 
 
 def _reverse(ordering: str) -> str:
     return ordering[1:] if ordering.startswith("-") else f"-{ordering}"
 
 
-def keyset_page(
-    queryset: UserQuerySet, *, ordering: str, per_page: int, token: str | None
-) -> KeysetPage:
-    """One page of queryset in ordering, after or before the row a token names."""
-    direction, key = read_token(token, ordering) if token else ("after", None)
+def page_rows(
+    queryset: UserQuerySet, *, ordering: str, token: str | None
+) -> tuple[UserQuerySet, str, bool]:
+    """The rows a token's page starts with, walked in its direction, the
+    direction, and whether the token had to be dropped (its row is gone)."""
+    direction, key, restarted = "after", None, False
+    if token:
+        direction, pk = read_token(token, ordering)
+        key = _boundary(ordering, pk)
+        if key is None:
+            direction, restarted = "after", True
     walk = ordering if direction == "after" else _reverse(ordering)
     rows = queryset.sorted_by(walk)
     if key is not None:
         rows = rows.beyond(walk, key)
+    return rows, direction, restarted
+
+
+def keyset_page(
+    queryset: UserQuerySet, *, ordering: str, per_page: int, token: str | None
+) -> KeysetPage:
+    """One page of queryset in ordering, after or before the row a token names."""
+    rows, direction, restarted = page_rows(queryset, ordering=ordering, token=token)
     rows = list(rows[: per_page + 1])
     more = len(rows) > per_page
     rows = rows[:per_page]
+    beyond_a_row = bool(token) and not restarted
     if direction == "before":
         rows.reverse()
         has_next, has_previous = True, more
     else:
-        has_next, has_previous = more, key is not None
+        has_next, has_previous = more, beyond_a_row
     return KeysetPage(
         rows=rows,
         next_token=make_token("after", ordering, rows[-1])
@@ -82,6 +105,7 @@ def keyset_page(
         previous_token=(
             make_token("before", ordering, rows[0]) if rows and has_previous else None
         ),
+        restarted=restarted,
     )
 
 

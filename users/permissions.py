@@ -207,6 +207,15 @@ def check_own_factors(actor: User | None) -> None:
         raise PermissionDenied("Your account is not active.")
 
 
+def check_change_own_password(actor: User | None, target: User) -> None:
+    """The admin's "Change password": your own, which needs no permission over
+    users (any active account that reaches the admin may), and nobody else's."""
+    if actor is None or actor.pk != target.pk:
+        raise PermissionDenied("You can change only your own password this way.")
+    if not actor.is_active:
+        raise PermissionDenied("Your account is not active.")
+
+
 def check_end_sessions(actor: User | None, target: User) -> None:
     """Ending one or all of target's sessions. Everyone may end their own,
     staff or not (a session left open elsewhere is theirs to close); another

@@ -1,7 +1,7 @@
 """Edit versions: a signed token of a user as an editor saw it, and the merge
 that redraws a stale form without undoing anyone's change (pages and admin)."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django import forms
 from django.core import signing
@@ -47,7 +47,7 @@ class VersionedFormMixin:
             token = signing.loads(
                 self.cleaned_data.get("version") or "", salt=VERSION_SALT
             )
-            version = datetime.fromisoformat(token["at"])
+            version = _moment(token["at"])
             self.original_values = dict(token["values"])
         except (signing.BadSignature, KeyError, TypeError, ValueError):
             raise forms.ValidationError(OUT_OF_DATE) from None
@@ -80,6 +80,19 @@ class VersionedFormMixin:
         data["version"] = version_token(current)
         self.data = data
         return both
+
+
+def _moment(text: str) -> datetime:
+    """The token's time, in UTC: an offset PostgreSQL cannot store (beyond
+    ±15:59) never reaches it. No offset, or a moment that leaves the calendar
+    when converted to UTC (year 1 at +01:00), raises ValueError."""
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError("a version is an aware moment")
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError as error:
+        raise ValueError("a version is a moment within the calendar") from error
 
 
 def _comparable(value):

@@ -7,6 +7,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ..signin.forms import AdminLoginForm
 from . import groups, trail, users  # noqa: F401 - register their ModelAdmins
+from .forms import OwnPasswordChangeAdminForm
 
 admin.site.login_form = AdminLoginForm
 
@@ -15,3 +16,6 @@ admin.site.login_form = AdminLoginForm
 for _device in (TOTPDevice, StaticDevice):
     if admin.site.is_registered(_device):
         admin.site.unregister(_device)
+
+# Your own password, through the services (audited, other sessions ended).
+admin.site.password_change_form = OwnPasswordChangeAdminForm

@@ -1,5 +1,6 @@
 """The admin's user forms: auth's forms, checked by the rules, saved by the services."""
 
+from django.contrib.admin.forms import AdminPasswordChangeForm as OwnPasswordChangeForm
 from django.contrib.auth.forms import (
     AdminPasswordChangeForm,
     AdminUserCreationForm,
@@ -79,3 +80,14 @@ class PasswordChangeAdminForm(AdminPasswordChangeForm):
         # The actor is the request's user (services.FROM_REQUEST); the service
         # checks the rules again on the locked row.
         return services.user_set_password(user=self.user, password=password)
+
+
+class OwnPasswordChangeAdminForm(OwnPasswordChangeForm):
+    """The admin's "Change password" (your own, old password first): saved
+    by the services, so it is audited and ends your other sessions."""
+
+    def save(self, commit=True):
+        # The admin then keeps this session (update_session_auth_hash).
+        return services.user_change_own_password(
+            actor=self.user, password=self.cleaned_data["new_password1"]
+        )

@@ -5,10 +5,10 @@ from django.contrib.auth.admin import GroupAdmin as AuthGroupAdmin
 from django.contrib.auth.models import Group
 
 from .. import permissions, services
-from .mixins import DeleteSelectionMixin
+from .mixins import DeleteSelectionMixin, FilteredOnlyMixin
 
 
-class GroupAdmin(DeleteSelectionMixin, AuthGroupAdmin):
+class GroupAdmin(FilteredOnlyMixin, DeleteSelectionMixin, AuthGroupAdmin):
     """Groups are grants: only superusers change them, through the services."""
 
     def has_add_permission(self, request):

@@ -1,11 +1,13 @@
-"""What the user and group admins share: writes through the services, whose
-late refusals become messages."""
+"""What the admins share: writes through the services, whose late refusals
+become messages; lists that filter only the way their own filters do."""
 
 from functools import wraps
 
 from django.contrib import messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import DataError, transaction
 from django.http import HttpResponseRedirect
 
 from .. import services
@@ -41,3 +43,51 @@ class DeleteSelectionMixin:
     def delete_queryset(self, request, queryset):
         for obj in queryset:
             self.delete_model(request, obj)
+
+
+# What a filter value the database or its driver refuses raises when the
+# query runs: a NUL byte, an offset PostgreSQL cannot store, a date that
+# overflows when converted to UTC. (Not OperationalError: a database outage
+# stays the 503 page.)
+REFUSED_VALUES = (DataError, ValueError, TypeError, OverflowError, IndexError)
+
+
+class FilteredOnlyChangeList(ChangeList):
+    """A change list that filters only through its list filters and search.
+
+    Django's admin applies any lookup on the model's own fields found in the
+    query string (?email__regex=(, ?id__range=1, ?created_at__year=99999999999),
+    and one the database refuses fails when the page is drawn: a 500. Here a
+    parameter that no list filter claims is an invalid lookup, and so is a
+    filter value the database refuses - both raise IncorrectLookupParameters,
+    for which the admin redirects to the bare list with ?e=1.
+    """
+
+    def get_filters(self, request):
+        filters = super().get_filters(request)
+        unclaimed = set(filters[2]) - self._date_hierarchy_parameters()
+        if unclaimed:
+            raise IncorrectLookupParameters(
+                f"Cannot filter by {', '.join(sorted(unclaimed))}."
+            )
+        return filters
+
+    def get_results(self, request):
+        # The count runs the filtered query first; in a savepoint, so that a
+        # refused one leaves any surrounding transaction usable.
+        try:
+            with transaction.atomic(using=self.queryset.db):
+                super().get_results(request)
+        except REFUSED_VALUES as error:
+            raise IncorrectLookupParameters(error) from error
+
+    def _date_hierarchy_parameters(self) -> set[str]:
+        field = self.date_hierarchy
+        return {f"{field}__gte", f"{field}__lt"} if field else set()
+
+
+class FilteredOnlyMixin:
+    """ModelAdmin lists with FilteredOnlyChangeList."""
+
+    def get_changelist(self, request, **kwargs):
+        return FilteredOnlyChangeList

@@ -3,10 +3,11 @@
 from django.contrib import admin
 
 from ..models import AuditEvent
+from .mixins import FilteredOnlyMixin
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(FilteredOnlyMixin, admin.ModelAdmin):
     """The audit trail, read-only: nobody edits or deletes history here."""
 
     list_display = ("at", "actor_label", "action", "target_label", "ip")

@@ -16,11 +16,11 @@ from .forms import (
     UserChangeAdminForm,
     UserCreationAdminForm,
 )
-from .mixins import DeleteSelectionMixin, refusals_as_messages
+from .mixins import DeleteSelectionMixin, FilteredOnlyMixin, refusals_as_messages
 
 
 @admin.register(User)
-class UserAdmin(DeleteSelectionMixin, AuthUserAdmin):
+class UserAdmin(FilteredOnlyMixin, DeleteSelectionMixin, AuthUserAdmin):
     form = UserChangeAdminForm
     add_form = UserCreationAdminForm
     change_password_form = PasswordChangeAdminForm

@@ -2,7 +2,7 @@
 (staging, sql, indexes). The rules and the audit trail are applied by
 users.services.users_import, which is the only caller of the staging."""
 
-from .reader import HEADER_HINT, BadFile, UserCsvReader
+from .reader import HEADER_HINT, BadFile, UserCsvReader, check_file
 from .rows import (
     CONFLICT_MODES,
     STAGED_COLUMNS,
@@ -22,4 +22,5 @@ __all__ = [
     "Rejection",
     "Staging",
     "UserCsvReader",
+    "check_file",
 ]

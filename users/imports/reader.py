@@ -4,11 +4,12 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
@@ -26,6 +27,15 @@ BOOLEANS = {
     "0": False,
     "no": False,
 }
+# created_at must lie between these and now. No account of a web application
+# was opened before 1970 (the Unix epoch, the start of every system this data
+# comes from); an earlier date is a typo (0201 for 2021) or a placeholder
+# (0001-01-01), and a year-1 date with a positive offset is stored as a BC
+# date that no page, export or delete can read back.
+EARLIEST_CREATED_AT = datetime(1970, 1, 1, tzinfo=UTC)
+# No time zone is further from UTC (UTC-12:00 to UTC+14:00); PostgreSQL
+# refuses offsets beyond ±15:59 with an error for the whole load.
+LARGEST_UTC_OFFSET = timedelta(hours=14)
 
 
 class BadFile(Exception):
@@ -57,6 +67,7 @@ def _boolean(raw: str, default: bool) -> bool:
 
 
 def _created_at(raw: str, now: datetime) -> datetime:
+    """An ISO 8601 date or date-time (in TIME_ZONE without an offset), in UTC."""
     text = raw.strip()
     if not text:
         return now
@@ -71,9 +82,29 @@ def _created_at(raw: str, now: datetime) -> datetime:
         raise ValidationError("Enter an ISO 8601 date or date-time.")
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
+    elif abs(moment.utcoffset()) > LARGEST_UTC_OFFSET:
+        raise ValidationError("The UTC offset must lie between -14:00 and +14:00.")
+    # Aware moments compare as instants, whatever their offsets; converting
+    # first would overflow for year 1 east of UTC or year 9999 west of it.
+    if moment < EARLIEST_CREATED_AT:
+        raise ValidationError("Cannot be before 1970-01-01 (UTC).")
     if moment > now:
         raise ValidationError("Cannot be in the future.")
-    return moment
+    return moment.astimezone(UTC)
+
+
+def check_file(path: Path) -> None:
+    """Refuse a path that is no file, before anything is read or written."""
+    if path.is_dir():
+        raise BadFile(f"{path} is a directory, not a CSV file")
+    if not path.exists():
+        raise BadFile(f"{path}: no such file")
+
+
+def _holds_csv_lines(record: list[str]) -> bool:
+    """A field whose later lines hold commas: rows swallowed by an open quote.
+    (A quoted line break alone is fine: "Ada<newline>Lovelace".)"""
+    return any("," in part for field in record for part in field.splitlines()[1:])
 
 
 class UserCsvReader:
@@ -92,7 +123,9 @@ class UserCsvReader:
         try:
             with open(self.path, "rb") as raw:
                 text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
-                yield from self._rows(csv.reader(text), raw)
+                # strict: a quote left open to the end of the file is an error,
+                # not one last field holding every line after it.
+                yield from self._rows(csv.reader(text, strict=True), raw)
         except FileNotFoundError as error:
             raise BadFile(f"{self.path}: no such file") from error
         except IsADirectoryError as error:
@@ -103,9 +136,15 @@ class UserCsvReader:
                 f" after line {self.progress.rows + 1}); save it as UTF-8 and retry"
             ) from error
         except csv.Error as error:
-            raise BadFile(
-                f"{self.path}: CSV error near line {self._line}: {error}"
-            ) from error
+            raise BadFile(self._csv_problem(error)) from error
+
+    def _csv_problem(self, error: csv.Error) -> str:
+        if "unexpected end of data" in str(error):
+            return (
+                f"{self.path}: a quote opened on line {self._line} is never closed, "
+                "so every line after it would be read into one field"
+            )
+        return f"{self.path}: CSV error on line {self._line}: {error}"
 
     def _rows(self, reader, raw) -> Iterator[tuple]:
         self._line = 1
@@ -117,6 +156,16 @@ class UserCsvReader:
             if not any(field.strip() for field in record):
                 continue
             self.progress.rows += 1
+            if _holds_csv_lines(record):
+                self._reject(
+                    line,
+                    "line",
+                    ",".join(record)[:200],
+                    f"A quoted field runs from line {line} to line {reader.line_num}"
+                    " and holds what look like CSV rows: a closing quote is "
+                    f"probably missing on line {line}.",
+                )
+                continue
             row = self._row(line, columns, record)
             if row is not None:
                 yield row
@@ -180,6 +229,8 @@ class UserCsvReader:
         )
 
     def _clean(self, column: str, raw: str):
+        # As the forms refuse it: PostgreSQL cannot store a NUL in text.
+        ProhibitNullCharactersValidator()(raw)
         if column in self.fields:
             return self.fields[column].clean(_normalise(column, raw), None)
         if column == "created_at":

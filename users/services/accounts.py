@@ -201,6 +201,20 @@ def user_set_password(*, actor=FROM_REQUEST, user: User, password: str | None) -
     """
     stored, actor = lock(user, resolve_actor(actor))
     permissions.check_set_password(actor, stored)
+    return _store_password(actor, user, stored, password)
+
+
+@transaction.atomic
+def user_change_own_password(*, actor=FROM_REQUEST, password: str) -> User:
+    """The actor sets their own password (the admin's "Change password"),
+    audited and ending their other sessions like any password change."""
+    me = resolve_actor(actor)
+    stored, actor = lock(me, me)
+    permissions.check_change_own_password(actor, stored)
+    return _store_password(actor, me, stored, password)
+
+
+def _store_password(actor, user: User, stored: User, password: str | None) -> User:
     stored.set_password(password)
     stored.session_epoch += 1
     stored.save(update_fields=["password", "session_epoch", "updated_at"])

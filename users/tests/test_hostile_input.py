@@ -16,18 +16,22 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from django.core import signing
 from django.test import Client
 from django.urls import reverse
 
 from users.models import AuditEvent, User, UserSession
 from users.signin import sessions as recorder
+from users.versioning import VERSION_SALT
 
-from .factories import PASSWORD, SuperuserFactory, UserFactory
+from .factories import PASSWORD, SuperuserFactory, UserFactory, edit_data
 from .mfa import enrol
 
 pytestmark = pytest.mark.django_db
-CORPUS_TEXT = (Path(__file__).parent / "data" / "hostile_inputs.json").read_text()
+DATA = Path(__file__).parent / "data"
+CORPUS_TEXT = (DATA / "hostile_inputs.json").read_text()
 CORPUS = json.loads(CORPUS_TEXT)
+SHAPES = json.loads((DATA / "hostile_shapes.json").read_text())
 FULL_CORPUS = os.environ.get("NOOGH_FULL_CORPUS") == "1"
 SAMPLE_SIZE = 64
 LIST_PARAMETERS = (
@@ -135,6 +139,28 @@ def test_edit_form_fields(staff_client, field):
             )
 
 
+def signed_versions():
+    """Well-signed version tokens (as if the key had leaked) holding hostile
+    moments and shapes."""
+    for moment in SHAPES["version_moments"]:
+        yield {"at": moment, "values": {}}
+    yield from SHAPES["version_payloads"]
+
+
+def test_signed_versions_with_hostile_moments_save_nothing(staff_client):
+    target = UserFactory(full_name="Kept")
+    for payload in signed_versions():
+        token = signing.dumps(payload, salt=VERSION_SALT, compress=True)
+        data = edit_data(target, full_name="Changed") | {"version": token}
+        for url_name in ("users:edit", "admin:users_user_change"):
+            response = staff_client.post(reverse(url_name, args=[target.pk]), data)
+            assert response.status_code == 200, (url_name, payload)
+            page = response.content.decode()
+            assert "out of date" in page or "Someone else changed" in page
+    target.refresh_from_db()
+    assert target.full_name == "Kept"
+
+
 @pytest.mark.parametrize("field", ("username", "password"))
 def test_login_form_fields(field):
     """Every value reaches the login form: django-axes locks a username+address
@@ -186,7 +212,7 @@ def test_second_factor_code_and_next_fields(settings, url_name):
     client = Client(raise_request_exception=False)
     client.force_login(root)
     url = reverse(url_name)
-    for value in CORPUS:
+    for value in values_for(url_name):
         for response in (
             client.post(url, {"code": value, "next": "/users/"}),
             client.post(url, {"code": "12345", "next": value}),
@@ -212,7 +238,7 @@ def test_session_ids_in_urls(staff_client):
     theirs = Client()
     theirs.force_login(target)
     overflowing = ["9" * 30, str(2**63), "-1", "0", "1e3", " 1", "١"]
-    for value in CORPUS + overflowing:
+    for value in values_for("session id") + overflowing:
         if re.fullmatch("[0-9]{1,6}", value):
             continue  # may name a real account or session (tested elsewhere)
         for url in _session_urls(target.pk, value):
@@ -225,7 +251,7 @@ def test_user_agents(staff_client):
     """The browser label and the kept header come from the client: anything goes,
     nothing breaks, everything shown is escaped."""
     user = UserFactory(username="traveller")
-    for value in CORPUS:
+    for value in values_for("User-Agent"):
         client = _signed_in_with_agent(user, value)
         page = client.get(reverse("users:my_sessions"))
         assert page.status_code == 200, value[:60]

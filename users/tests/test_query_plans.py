@@ -2,10 +2,12 @@
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from users import services
 from users.management.commands.seed_users import demo_users
 from users.models import User
+from users.pagination import keyset_page, make_token, page_rows
 
 from .markers import postgres_only
 
@@ -43,14 +45,38 @@ for _ordering in ("created_at", "full_name", "email", "username"):
     for _direction in ("", "-"):
         _sort = _direction + _ordering
         QUERIES[f"page 1 by {_sort}"] = lambda s=_sort: User.objects.sorted_by(s)[:26]
-        QUERIES[f"deep page by {_sort}"] = lambda s=_sort: deep_page(s)
+        QUERIES[f"deep page by {_sort}"] = lambda s=_sort: deep_page(s, "after")
+        QUERIES[f"deep page back by {_sort}"] = lambda s=_sort: deep_page(s, "before")
+        QUERIES[f"deep search page by {_sort}"] = lambda s=_sort: deep_page(
+            s, "after", User.objects.search("anderson")
+        )
 
 
-def deep_page(ordering: str):
-    """The query behind a Next link ~5,000 rows into the list."""
+def deep_page(ordering: str, direction: str, users=None):
+    """The query behind a Next (or Previous) link ~5,000 rows into the list:
+    the link names its boundary row by id, whose sort value is read first."""
     row = User.objects.sorted_by(ordering)[5_000]
-    key = (getattr(row, ordering.removeprefix("-")), row.pk)
-    return User.objects.sorted_by(ordering).beyond(ordering, key)[:26]
+    token = make_token(direction, ordering, row)
+    rows, _, _ = page_rows(users or User.objects.all(), ordering=ordering, token=token)
+    return rows[:26]
+
+
+@pytest.mark.parametrize("direction", ["after", "before"])
+@pytest.mark.parametrize("ordering", ["-created_at", "full_name", "-email"])
+def test_following_a_page_link_reads_only_through_indexes(
+    ten_thousand_users, ordering, direction
+):
+    """Every query a followed link runs: the boundary row by its id, then the page."""
+    row = User.objects.sorted_by(ordering)[5_000]
+    token = make_token(direction, ordering, row)
+    with CaptureQueriesContext(connection) as captured:
+        keyset_page(User.objects.all(), ordering=ordering, per_page=25, token=token)
+    assert len(captured) == 2
+    with connection.cursor() as cursor:
+        for query in captured:
+            cursor.execute(f"EXPLAIN {query['sql']}")
+            text = "\n".join(line for (line,) in cursor.fetchall())
+            assert "Seq Scan" not in text and "Index" in text, text
 
 
 @pytest.mark.parametrize("name", QUERIES)

@@ -102,3 +102,28 @@ def test_production_cookies_are_secure_and_host_only():
         "31536000",
         "True",
     ], result.stderr
+
+
+def test_nothing_dynamic_is_stored_by_a_cache(superuser_client):
+    target = UserFactory()
+    for url in (
+        reverse("users:list"),
+        reverse("users:detail", args=[target.pk]),
+        reverse("users:export"),
+        reverse("admin:index"),
+        reverse("admin:users_user_changelist"),
+        reverse("admin:users_user_change", args=[target.pk]),
+        "/users/no-such-page/",
+    ):
+        response = superuser_client.get(url)
+        cache_control = response.get("Cache-Control", "")
+        assert "no-store" in cache_control and "private" in cache_control, url
+    assert "no-store" in Client().get(reverse("login"))["Cache-Control"]
+
+
+def test_static_files_keep_their_caching(settings):
+    settings.WHITENOISE_USE_FINDERS = True  # serve from static/, as in development
+    response = Client().get("/static/css/app.css")
+    assert response.status_code == 200
+    assert "no-store" not in response.get("Cache-Control", "")
+    assert "max-age" in response["Cache-Control"]

@@ -84,3 +84,16 @@ def test_bulk_deactivation_keeps_the_last_superuser():
         services.users_set_active(
             actor=staff, users=User.objects.filter(pk=root.pk), active=False
         )
+
+
+def test_the_own_password_service_changes_only_the_actors_password():
+    staff = staff_with()
+    services.user_change_own_password(actor=staff, password="n3w-own-passw0rd")
+    staff.refresh_from_db()
+    assert staff.check_password("n3w-own-passw0rd")
+    with pytest.raises(PermissionDenied):
+        services.user_change_own_password(actor=None, password="n3w-own-passw0rd")
+    staff.is_active = False
+    staff.save()
+    with pytest.raises(PermissionDenied, match="not active"):
+        services.user_change_own_password(actor=staff, password="an0ther-passw0rd")

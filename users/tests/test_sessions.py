@@ -6,8 +6,9 @@ from django.test import Client
 from django.urls import reverse
 
 from users import services
+from users.models import AuditEvent
 
-from .factories import SuperuserFactory, edit_data, staff_with
+from .factories import PASSWORD, SuperuserFactory, edit_data, staff_with
 
 pytestmark = pytest.mark.django_db
 LIST = reverse("users:list")
@@ -122,3 +123,50 @@ def test_an_import_that_deactivates_ends_sessions(tmp_path):
     call_command("import_users", str(path), "--on-conflict", "update")
     services.user_activate(actor=None, user=target)
     assert signed_out(theirs)
+
+
+@pytest.mark.parametrize(
+    "codenames", [(), ("view_user",), ("view_user", "change_user")]
+)
+def test_your_own_password_in_the_admin_is_audited_and_ends_other_sessions(
+    client, codenames
+):
+    me = staff_with(*codenames)
+    client.force_login(me)
+    other_device = Client()
+    other_device.force_login(me)
+    response = client.post(
+        reverse("admin:password_change"),
+        {
+            "old_password": PASSWORD,
+            "new_password1": NEW_PASSWORD,
+            "new_password2": NEW_PASSWORD,
+        },
+    )
+    assert response.status_code == 302
+    me.refresh_from_db()
+    assert me.check_password(NEW_PASSWORD)
+    event = AuditEvent.objects.get(target_id=me.pk, action=AuditEvent.Action.PASSWORD)
+    assert (event.actor_label, event.changes) == (
+        me.username,
+        {"password": [None, "set"]},
+    )
+    assert client.get(reverse("admin:index")).status_code == 200  # still signed in
+    assert other_device.get(reverse("admin:index")).status_code == 302
+
+
+def test_a_wrong_old_password_in_the_admin_changes_nothing(client):
+    me = staff_with()
+    client.force_login(me)
+    response = client.post(
+        reverse("admin:password_change"),
+        {
+            "old_password": "wrong",
+            "new_password1": NEW_PASSWORD,
+            "new_password2": NEW_PASSWORD,
+        },
+    )
+    assert response.status_code == 200
+    me.refresh_from_db()
+    assert not me.check_password(NEW_PASSWORD)
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.PASSWORD).exists()

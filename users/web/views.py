@@ -91,16 +91,24 @@ class UserExportView(StaffPermissionRequiredMixin, View):
     permission_required = "users.view_user"
 
     def get(self, request):
+        return self._answer(request, with_rows=True)
+
+    def head(self, request):  # the headers only: not an export, not audited
+        return self._answer(request, with_rows=False)
+
+    def _answer(self, request, *, with_rows: bool):
         params = ListParameters(request.GET)
         if not params.valid:
             return bad_request(request, params.errors_text())
-        rows = services.users_export(
-            params.users,
-            fields=EXPORT_FIELDS,
-            ordering=params.ordering,
-            actor=request.user,
-            filters=request.GET.urlencode(),
-        )
+        rows = ()
+        if with_rows:
+            rows = services.users_export(
+                params.users,
+                fields=EXPORT_FIELDS,
+                ordering=params.ordering,
+                actor=request.user,
+                filters=request.GET.urlencode(),
+            )
         stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
         response = StreamingHttpResponse(
             csv_lines(rows), content_type="text/csv; charset=utf-8"

@@ -1,6 +1,7 @@
-import csv
+import os
 import sys
 import time
+from dataclasses import astuple
 from pathlib import Path
 
 from django.core.exceptions import PermissionDenied
@@ -8,13 +9,14 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from users import services
-from users.export import cell
+from users.export import cell, writer
 from users.imports import (
     CONFLICT_MODES,
     HEADER_HINT,
     BadFile,
     Rejection,
     UserCsvReader,
+    check_file,
 )
 from users.models import User
 
@@ -69,18 +71,28 @@ class Progress:
 class ErrorReport:
     """Every rejected row goes to the errors CSV; the first few also to stderr."""
 
-    def __init__(self, path: Path, stderr):
-        self.path, self.stderr, self.count = path, stderr, 0
-        self.handle = open(path, "w", newline="", encoding="utf-8")  # noqa: SIM115
-        self.writer = csv.writer(self.handle)
+    def __init__(self, path: Path, handle, stderr):
+        self.path, self.handle, self.stderr, self.count = path, handle, stderr, 0
+        self.writer = writer(self.handle)
         self.writer.writerow(["line", "field", "value", "message"])
+
+    @classmethod
+    def open(cls, path: Path, stderr) -> "ErrorReport":
+        """Before the import starts: a path that cannot be written is refused."""
+        try:
+            handle = open(path, "w", newline="", encoding="utf-8")  # noqa: SIM115
+        except OSError as error:
+            raise CommandError(
+                f"cannot write the rejected rows to {path}: {error.strerror} "
+                "(--errors names the file; its folder must exist). "
+                "Nothing was imported."
+            ) from error
+        return cls(path, handle, stderr)
 
     def __call__(self, rejection: Rejection) -> None:
         self.count += 1
-        self.writer.writerow(
-            # cell() keeps a hostile value from running as a spreadsheet formula.
-            [rejection.line, rejection.field, cell(rejection.value), rejection.message]
-        )
+        # cell() keeps a hostile value from running as a spreadsheet formula.
+        self.writer.writerow([cell(value) for value in astuple(rejection)])
         if self.count <= SHOWN_REJECTIONS:
             self.stderr.write(
                 f"line {rejection.line}: {rejection.field}: {rejection.message}"
@@ -134,9 +146,17 @@ class Command(BaseCommand):
     def handle(self, *args, file: Path, on_conflict: str, dry_run: bool, **options):
         actor = _actor(options["actor"])
         errors_path = options["errors"] or file.with_name(file.name + ".errors.csv")
-        if errors_path.resolve() == file.resolve():
-            raise CommandError("--errors must not name the file being imported.")
-        report = ErrorReport(errors_path, self.stderr)
+        try:
+            check_file(file)
+        except BadFile as error:
+            raise CommandError(f"{error}. Nothing was imported.") from error
+        # Before the errors file is opened, which would empty the input.
+        if _same_file(errors_path, file):
+            raise CommandError(
+                f"--errors must not name the file being imported ({file}); "
+                "nothing was read or written."
+            )
+        report = ErrorReport.open(errors_path, self.stderr)
         reader = UserCsvReader(file, on_rejection=report)
         progress = Progress(reader, _size(file), sys.stderr)
         started = time.monotonic()
@@ -198,6 +218,16 @@ def _actor(username: str | None) -> User | None:
     if actor is None:
         raise CommandError(f"--actor {username!r}: no such user.")
     return actor
+
+
+def _same_file(path: Path, other: Path) -> bool:
+    """Any spelling of the same file: relative, absolute, a symlink, a hard link."""
+    if path.resolve() == other.resolve():
+        return True
+    try:
+        return os.path.samefile(path, other)
+    except OSError:  # path does not exist (yet)
+        return False
 
 
 def _size(path: Path) -> int:
