@@ -206,6 +206,7 @@ class AuditEvent(models.Model):
         GRANT = "grant", _("groups/permissions changed")
         EXPORT = "export", _("exported users")
         IMPORT = "import", _("imported users")
+        UNLOCK = "unlock", _("lifted a lockout")
 
     at = models.DateTimeField(_("time"), default=timezone.now)
     action = models.CharField(_("action"), max_length=20, choices=Action.choices)

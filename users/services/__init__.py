@@ -20,6 +20,7 @@ from .accounts import (
 from .base import FROM_REQUEST, UserGone
 from .groups import group_delete, group_save
 from .imports import ImportConflict, ImportRefused, users_import
+from .lockouts import lockout_lift
 
 __all__ = [
     "FROM_REQUEST",
@@ -29,6 +30,7 @@ __all__ = [
     "UserGone",
     "group_delete",
     "group_save",
+    "lockout_lift",
     "user_activate",
     "user_create",
     "user_deactivate",

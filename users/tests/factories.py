@@ -30,11 +30,11 @@ class SuperuserFactory(UserFactory):
     is_superuser = True
 
 
-def staff_with(*codenames: str) -> "User":
+def staff_with(*codenames: str, **fields) -> "User":
     """A staff member holding exactly these users.* permissions."""
     from django.contrib.auth.models import Permission
 
-    staff = StaffFactory()
+    staff = StaffFactory(**fields)
     staff.user_permissions.set(
         Permission.objects.filter(
             content_type__app_label="users", codename__in=codenames

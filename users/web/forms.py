@@ -3,7 +3,7 @@
 from django import forms
 from django.contrib.auth import password_validation
 
-from .. import permissions
+from .. import attempts, permissions
 from ..models import EDITABLE_FIELDS, User
 from ..versioning import VersionedFormMixin, version_field
 
@@ -70,3 +70,20 @@ class UserCreateForm(UserForm):
             if name in self.cleaned_data
         }
         return data | {"password": self.cleaned_data.get("password1") or None}
+
+
+class LockoutLiftForm(forms.Form):
+    """Which lockout to lift: an IP, and the key of an account (or login) there;
+    no key lifts the IP's own lockout."""
+
+    ip = forms.GenericIPAddressField(label="IP address")
+    login_key = forms.RegexField(
+        label="Account or login",
+        regex=rf"\A({attempts.ACCOUNT_PREFIX}\d+|{attempts.LOGIN_PREFIX}.*)\Z",
+        max_length=attempts.MAX_KEY,
+        required=False,
+        error_messages={"invalid": "This is not a lockout's account or login."},
+    )
+
+    def clean_login_key(self) -> str | None:
+        return self.cleaned_data["login_key"] or None
