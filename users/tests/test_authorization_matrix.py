@@ -31,6 +31,8 @@ URLS = {
     "delete": ("users:delete", True, DELETERS, DELETERS),
     "activate": ("users:activate", True, set(), CHANGERS),
     "deactivate": ("users:deactivate", True, set(), CHANGERS),
+    "lockouts": ("users:lockouts", False, CHANGERS, set()),
+    "lockout lift": ("users:lockout_lift", False, set(), CHANGERS),
     "admin changelist": ("admin:users_user_changelist", False, VIEWERS, VIEWERS),
     "admin add": ("admin:users_user_add", False, ADDERS, ADDERS),
     "admin change": ("admin:users_user_change", True, VIEWERS, CHANGERS),
@@ -39,9 +41,18 @@ URLS = {
     # The admin answers POST on its read-only pages like GET: nothing changes.
     "admin history": ("admin:users_user_history", True, VIEWERS, VIEWERS),
     "admin audit trail": ("admin:users_auditevent_changelist", False, ADDERS, ADDERS),
+    # django-axes' failure records, read-only but for the lift actions.
+    "admin lockouts": (
+        "admin:axes_accessattempt_changelist",
+        False,
+        CHANGERS,
+        CHANGERS,
+    ),
 }
-OURS_READ_ONLY = {"list", "export", "detail"}
-POST_ONLY = {"activate", "deactivate"}
+OURS_READ_ONLY = {"list", "export", "detail", "lockouts"}
+POST_ONLY = {"activate", "deactivate", "lockout lift"}
+# What a POST sends, where an empty one would be refused as a bad request.
+POST_DATA = {"lockout lift": {"lift": "address", "ip": "192.0.2.1"}}
 
 
 def expected(name: str, method: str, role: str) -> set[int]:
@@ -52,9 +63,9 @@ def expected(name: str, method: str, role: str) -> set[int]:
     allowed = get_roles if method == "get" else post_roles
     if role in allowed:
         return {200, 302}
-    if not admin and method == "post" and name in OURS_READ_ONLY and role in VIEWERS:
+    if not admin and method == "post" and name in OURS_READ_ONLY and role in get_roles:
         return {405}
-    if not admin and method == "get" and name in POST_ONLY and role in CHANGERS:
+    if not admin and method == "get" and name in POST_ONLY and role in post_roles:
         return {405}
     return {403}
 
@@ -75,7 +86,8 @@ def test_authorization_matrix(client, name, method, role):
     if user is not None:
         client.force_login(user)
     url = reverse(url_name, args=[target.pk] if takes_id else [])
-    response = getattr(client, method)(url)
+    data = POST_DATA.get(name) if method == "post" else None
+    response = getattr(client, method)(url, data)
     assert response.status_code in expected(name, method, role), (
         f"{method.upper()} {url} as {role}: {response.status_code}"
     )

@@ -142,3 +142,39 @@ def test_over_long_logins_are_form_errors_everywhere():
         response = client.post(url, {"username": "a" * 5000, "password": "x"})
         assert response.status_code == 200, url
         assert "at most 254 characters" in response.content.decode()
+
+
+@pytest.mark.parametrize("field", ("lift", "ip", "login_key"))
+def test_lockout_lift_fields(staff_client, field):
+    UserFactory(username="ada")
+    for _ in range(5):
+        Client(REMOTE_ADDR="198.51.100.1").post(
+            reverse("login"), {"username": "ada", "password": "wrong"}
+        )
+    locked = reverse("users:lockouts")
+    for value in CORPUS:
+        data = {"lift": "account", "ip": "198.51.100.1", "login_key": "login:nobody"}
+        data[field] = value
+        response = staff_client.post(reverse("users:lockout_lift"), data)
+        assert response.status_code in (302, 400), (field, value[:60])
+        assert MARKUP not in response.content.decode()
+    # ada's lockout was never named, so it stands.
+    assert "198.51.100.1" in staff_client.get(locked).content.decode()
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.UNLOCK).exists()
+
+
+def test_forwarded_for_headers_behind_a_proxy(staff_client, settings):
+    """Whatever a client puts in X-Forwarded-For, the trail gets an address."""
+    settings.TRUSTED_PROXY_COUNT = 1
+    target = UserFactory()
+    for n, value in enumerate(CORPUS):
+        toggle = "users:activate" if n % 2 else "users:deactivate"
+        response = staff_client.post(
+            reverse(toggle, args=[target.pk]),
+            REMOTE_ADDR="10.0.0.2",
+            HTTP_X_FORWARDED_FOR=value,
+        )
+        assert response.status_code == 302, value[:60]
+    assert AuditEvent.objects.about(target).count() == len(CORPUS)
+    addresses = set(AuditEvent.objects.values_list("ip", flat=True))
+    assert addresses and all(ip for ip in addresses)
