@@ -94,8 +94,16 @@ def burst(params: tuple[int, int, int], logins: int, bound: int | None) -> dict:
 
 
 def in_child(*args: str) -> dict:
+    # glibc keeps freed blocks under 32 MiB in each thread's arena for reuse,
+    # so the peak would show how many threads ever hashed, not how many hashes
+    # were in flight; a fixed mmap threshold hands each hash's memory back.
+    env = os.environ | {"MALLOC_MMAP_THRESHOLD_": "131072"}
     output = subprocess.run(
-        [sys.executable, __file__, *args], check=True, capture_output=True, text=True
+        [sys.executable, __file__, *args],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
     ).stdout
     return json.loads(output)
 
