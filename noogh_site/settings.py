@@ -283,9 +283,10 @@ AXES_CLIENT_IP_CALLABLE = "users.audit.request_client_ip"
 # at most LOGIN_HASH_CONCURRENCY passwords at once; other logins wait their
 # turn, so a burst cannot exhaust memory. Older hashes (PBKDF2, or Argon2 with
 # other parameters) still verify and are rehashed at the user's next login.
-LOGIN_HASH_CONCURRENCY = env.int("LOGIN_HASH_CONCURRENCY", default=1)
-if LOGIN_HASH_CONCURRENCY < 1:
-    _stop("LOGIN_HASH_CONCURRENCY must be at least 1")
+LOGIN_HASH_CONCURRENCY = env.str("LOGIN_HASH_CONCURRENCY", default="1").strip()
+if not (LOGIN_HASH_CONCURRENCY.isdigit() and int(LOGIN_HASH_CONCURRENCY) >= 1):
+    _stop(f"LOGIN_HASH_CONCURRENCY must be 1 or more (got {LOGIN_HASH_CONCURRENCY!r})")
+LOGIN_HASH_CONCURRENCY = int(LOGIN_HASH_CONCURRENCY)
 PASSWORD_HASHERS = [
     "users.signin.hashers.BoundedArgon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",

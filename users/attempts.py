@@ -26,11 +26,11 @@ LOGIN_PREFIX = "login:"
 MAX_KEY = AccessAttempt._meta.get_field("username").max_length
 
 
-def key_for_login(login: str | None) -> str | None:
-    """The key one login's failures count under."""
-    if login is None:
-        return None
-    user = User.objects.get_by_login(login)
+def key_for_login(login: str | None) -> str:
+    """The key one login's failures count under (never NULL: that marks a
+    forgiven record)."""
+    login = login or ""
+    user = User.objects.get_by_login(login) if login else None
     if user is not None:
         return f"{ACCOUNT_PREFIX}{user.pk}"
     # casefold and NFKC, so that no spelling of one unknown login gets tries

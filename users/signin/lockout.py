@@ -12,7 +12,7 @@ from django.utils.timesince import timeuntil
 from .. import attempts
 
 
-def lockout_key(request, credentials: dict | None) -> str | None:
+def lockout_key(request, credentials: dict | None) -> str:
     """AXES_USERNAME_CALLABLE: the key a login's failures count under.
 
     "ROOT1", "Root1", its fullwidth form and root1's email all name the
@@ -23,7 +23,7 @@ def lockout_key(request, credentials: dict | None) -> str | None:
     login = (credentials or {}).get(settings.AXES_USERNAME_FORM_FIELD)
     if login is None and request is not None:
         login = getattr(request, "POST", {}).get(settings.AXES_USERNAME_FORM_FIELD)
-    if login is None or request is None:
+    if request is None:
         return attempts.key_for_login(login)
     resolved = request.__dict__.setdefault("_noogh_lockout_keys", {})
     if login not in resolved:
@@ -56,8 +56,6 @@ class TieredLockoutHandler(AxesDatabaseHandler):
         holding one valid account could interleave logins with guesses at
         others without limit; forgiven failures still count against the IP."""
         key = get_client_username(request, credentials)
-        if key is None:
-            return 0
         return attempts.forgive(request.axes_ip_address, key)
 
 

@@ -178,3 +178,11 @@ def test_forwarded_for_headers_behind_a_proxy(staff_client, settings):
     assert AuditEvent.objects.about(target).count() == len(CORPUS)
     addresses = set(AuditEvent.objects.values_list("ip", flat=True))
     assert addresses and all(ip for ip in addresses)
+
+
+def test_typed_logins_are_shown_escaped_on_the_lockouts_page(staff_client):
+    attacker = Client(REMOTE_ADDR="198.51.100.1")
+    for _ in range(5):
+        attacker.post(reverse("login"), {"username": MARKUP, "password": "x"})
+    page = staff_client.get(reverse("users:lockouts")).content.decode()
+    assert "login &lt;script&gt;" in page and MARKUP not in page

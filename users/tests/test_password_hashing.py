@@ -66,13 +66,14 @@ def test_old_hashes_still_log_in_and_are_upgraded(real_hashers, old_hash):
 @pytest.fixture
 def concurrency_spy(monkeypatch):
     """Counts Argon2 runs in flight (each made to last 50 ms, so they overlap)."""
-    state = {"now": 0, "peak": 0}
+    state = {"now": 0, "peak": 0, "runs": 0}
     lock = threading.Lock()
 
     def spied(real):
         def run(*args, **kwargs):
             with lock:
                 state["now"] += 1
+                state["runs"] += 1
                 state["peak"] = max(state["peak"], state["now"])
             try:
                 time.sleep(0.05)
@@ -106,3 +107,17 @@ def test_a_burst_of_logins_hashes_at_most_the_bound_at_once(
         verified = list(pool.map(lambda _: check_password(PASSWORD, encoded), range(8)))
     assert all(verified) and all(check_password(PASSWORD, h) for h in hashed)
     assert concurrency_spy["peak"] == bound
+
+
+@pytest.mark.django_db
+def test_an_unknown_login_costs_one_hash_like_a_wrong_password(
+    real_hashers, concurrency_spy
+):
+    """Same work, so the same time: the response time does not tell."""
+    staff_with("view_user", username="ada")
+    costs = {}
+    for login in ("ada", "nobody"):
+        concurrency_spy["runs"] = 0
+        Client().post(reverse("login"), {"username": login, "password": "wrong"})
+        costs[login] = concurrency_spy["runs"]
+    assert costs == {"ada": 1, "nobody": 1}
