@@ -278,11 +278,13 @@ AXES_CLIENT_IP_CALLABLE = "users.audit.request_client_ip"
 
 # --- Password hashing ------------------------------------------------------------
 # Argon2id at OWASP's m=19 MiB, t=2, p=1, chosen by measurement (README,
-# bench/argon2_params.py): ~36 ms and 19 MiB per hash on one core, where
-# Django's default (100 MiB, t=2, p=8) took ~370 ms. Each worker process hashes
+# bench/argon2_params.py): ~30 ms and 19 MiB per hash on one core, where
+# Django's default (100 MiB, t=2, p=8) took 140-360 ms. Each worker process hashes
 # at most LOGIN_HASH_CONCURRENCY passwords at once; other logins wait their
 # turn, so a burst cannot exhaust memory. Older hashes (PBKDF2, or Argon2 with
 # other parameters) still verify and are rehashed at the user's next login.
+# One per worker by default: gunicorn runs two workers per core, so one hash
+# each already keeps every core busy; more at once only adds memory and wait.
 LOGIN_HASH_CONCURRENCY = env.str("LOGIN_HASH_CONCURRENCY", default="1").strip()
 if not (LOGIN_HASH_CONCURRENCY.isdigit() and int(LOGIN_HASH_CONCURRENCY) >= 1):
     _stop(f"LOGIN_HASH_CONCURRENCY must be 1 or more (got {LOGIN_HASH_CONCURRENCY!r})")

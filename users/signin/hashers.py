@@ -19,10 +19,10 @@ class BoundedArgon2PasswordHasher(Argon2PasswordHasher):
 
     Every hash holds its memory cost for its whole run, so a burst of logins
     multiplies it: with Django's default (100 MiB) 32 logins at once took
-    2.7 GB and 15 s. Behind the gate the others wait, and memory stays at
-    size x 19 MiB. The algorithm name stays "argon2": stored hashes with other
-    parameters verify (behind the same gate, at their own cost) and
-    must_update() has Django rehash them at the next successful login.
+    2.6 GB (bench/argon2_params.py). Behind the gate the others wait, and the
+    memory in use stays at size x 19 MiB. The algorithm name stays "argon2":
+    stored hashes with other parameters verify (behind the same gate, at their
+    own cost) and must_update() has Django rehash them at the next login.
     """
 
     time_cost = 2
