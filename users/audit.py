@@ -11,6 +11,7 @@ The security log (logins, lockouts, refusals) is a second, log-file trail of
 one JSON line per event on the "noogh.security" logger.
 """
 
+import ipaddress
 import json
 import logging
 from collections.abc import Iterable, Mapping
@@ -18,7 +19,7 @@ from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
-from axes.helpers import get_client_ip_address
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
@@ -35,12 +36,55 @@ _request: ContextVar = ContextVar("noogh_request", default=None)
 _client_ip: ContextVar[str | None] = ContextVar("noogh_client_ip", default=None)
 
 
+def request_client_ip(request) -> str | None:
+    """The address of the client that sent `request`, behind TRUSTED_PROXY_COUNT
+    proxies: the one function behind lockouts (AXES_CLIENT_IP_CALLABLE), the
+    trail and the security log.
+
+    Each proxy appends the address it received the request from to
+    X-Forwarded-For, so the Nth entry from the right was written by the
+    outermost trusted proxy; everything left of it is whatever the client sent,
+    and is never read. With no proxies, or a chain shorter than expected (a
+    request that came round the outer proxies, so its left-most entry is still
+    one a trusted proxy wrote), the nearest address a proxy vouches for is used.
+    An entry that is not an address (a misconfigured proxy) falls back to
+    REMOTE_ADDR rather than to anything the client chose.
+    """
+    remote = request.META.get("REMOTE_ADDR")
+    proxies = settings.TRUSTED_PROXY_COUNT
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if proxies <= 0 or not forwarded.strip():
+        return _address(remote)
+    # rsplit: only the right-most entries are split off, however long the rest.
+    hops = forwarded.rsplit(",", proxies)
+    written_by_a_proxy = hops[-proxies] if len(hops) >= proxies else hops[0]
+    return _address(written_by_a_proxy) or _address(remote)
+
+
+def _address(value: str | None) -> str | None:
+    """value as a canonical IP address (IPv4-mapped IPv6 as IPv4), or None.
+
+    Some proxies write a port too ("203.0.113.7:5123", "[2001:db8::1]:443")."""
+    value = (value or "").strip()
+    if value.startswith("["):
+        value = value[1:].partition("]")[0]
+    elif value.count(":") == 1:
+        value = value.partition(":")[0]
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        return None
+    mapped = getattr(address, "ipv4_mapped", None)
+    return str(mapped or address)
+
+
 class RequestContextMiddleware:
     """Lend the request's user and client address to the services and the trail.
 
-    The address is resolved once, the way django-axes resolves it, so that the
-    lockout key and the audit trail agree on who is asking. Placed after
-    AuthenticationMiddleware; request.user stays lazy until an event needs it.
+    The address is resolved once, by the function django-axes uses too
+    (request_client_ip), so that the lockout key, the trail and the security
+    log agree on who is asking. Placed after AuthenticationMiddleware;
+    request.user stays lazy until an event needs it.
     """
 
     def __init__(self, get_response):
@@ -48,7 +92,7 @@ class RequestContextMiddleware:
 
     def __call__(self, request):
         request_token = _request.set(request)
-        ip_token = _client_ip.set(get_client_ip_address(request) or None)
+        ip_token = _client_ip.set(request_client_ip(request))
         try:
             return self.get_response(request)
         finally:

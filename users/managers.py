@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -123,7 +124,10 @@ class UserQuerySet(models.QuerySet):
 
         Usernames cannot contain "@" (users.models.LoginNameValidator), so the
         two never overlap and no username can shadow another account's email.
+        The login is NFKC-normalised first, as usernames are when stored, so
+        every Unicode form of a username names its account.
         """
+        login = unicodedata.normalize("NFKC", login)
         if "@" in login:
             return self.get_by_email(login)
         return self.get_by_username(login)

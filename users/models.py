@@ -216,6 +216,7 @@ class AuditEvent(models.Model):
         MFA_RESET = "mfa_reset", _("two-factor authentication reset")
         END_SESSION = "end_session", _("session ended")
         END_SESSIONS = "end_sessions", _("all sessions ended")
+        UNLOCK = "unlock", _("lifted a lockout")
 
     at = models.DateTimeField(_("time"), default=timezone.now)
     action = models.CharField(_("action"), max_length=20, choices=Action.choices)

@@ -43,6 +43,12 @@ def may_use_staff_page(user, permission: str) -> bool:
     return user.has_perm(permission)
 
 
+def may_sign_in_to_staff_pages(user) -> bool:
+    """The staff login (and the admin's) admits those who may open the user
+    list, where it lands; anyone else would only meet 403 pages."""
+    return may_use_staff_page(user, "users.view_user")
+
+
 def unrestricted(actor: User | None) -> bool:
     """The system (None) and superusers are bound only by the site-wide rules."""
     return actor is None or actor.is_superuser
@@ -233,6 +239,15 @@ def check_end_sessions_all(actor: User | None, targets: QuerySet) -> None:
     check_manage_all(actor, targets)
 
 
+def check_lift_lockout(actor: User | None, accounts: QuerySet) -> None:
+    """Lifting a lockout lets guessing resume, so it takes permission to change
+    users and is refused on accounts above the actor. `accounts` are those the
+    lockout protects: the locked account, or every account with failures from
+    a locked IP (an unknown login protects none)."""
+    check_actor(actor, "change")
+    check_manage_all(actor, accounts)
+
+
 # --- yes/no predicates, for offering only what would be allowed --------------
 
 
@@ -258,6 +273,7 @@ can_delete = _predicate(check_delete)
 can_grant = _predicate(check_grant)
 can_change_groups = _predicate(check_group_change)
 can_reset_mfa = _predicate(check_reset_mfa)
+can_lift_lockout = _predicate(check_lift_lockout)
 
 
 def offered_actions(actor: User, target: User) -> dict[str, bool]:

@@ -1,4 +1,4 @@
-"""The Django admin for users, groups and the audit trail; every write goes
+"""The Django admin for users, groups, the audit trail and lockouts; every write goes
 through users.services, under the rules of users.permissions."""
 
 from django.contrib import admin
@@ -6,7 +6,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ..signin.forms import AdminLoginForm
-from . import groups, trail, users  # noqa: F401 - register their ModelAdmins
+from . import groups, lockouts, trail, users  # noqa: F401 - register their ModelAdmins
 from .forms import OwnPasswordChangeAdminForm
 
 admin.site.login_form = AdminLoginForm

@@ -21,6 +21,7 @@ from .accounts import (
 from .base import FROM_REQUEST, UserGone
 from .groups import group_delete, group_save
 from .imports import ImportConflict, ImportRefused, users_import
+from .lockouts import lockout_lift
 from .mfa import mfa_enrol, mfa_new_recovery_codes, user_reset_mfa, users_reset_mfa
 from .sessions import (
     session_end,
@@ -40,6 +41,7 @@ __all__ = [
     "UserGone",
     "group_delete",
     "group_save",
+    "lockout_lift",
     "mfa_enrol",
     "mfa_new_recovery_codes",
     "session_end",

@@ -8,11 +8,11 @@ from django.contrib.auth.signals import (
 )
 from django.dispatch import receiver
 
-from ..audit import client_ip, log_security_event
+from ..audit import client_ip, log_security_event, request_client_ip
 
 
 def _ip(request) -> str | None:
-    return client_ip() or (request.META.get("REMOTE_ADDR") if request else None)
+    return client_ip() or (request_client_ip(request) if request else None)
 
 
 @receiver(user_logged_in)
@@ -28,14 +28,21 @@ def _logged_out(sender, request, user, **kwargs):
 
 
 @receiver(user_login_failed)
-def _login_failed(sender, credentials, request=None, **kwargs):
+def _login_failed(sender, credentials, request=None, refused=None, **kwargs):
     # Django has already masked the password in credentials; only the name
-    # that was typed is kept.
+    # that was typed is kept. `refused`: the password was right, but the
+    # account may not sign in here (users.signin.forms.StaffOnlyMixin).
+    extra = {"reason": refused} if refused else {}
     log_security_event(
-        "login_failed", user=credentials.get("username"), ip=_ip(request)
+        "login_refused" if refused else "login_failed",
+        user=credentials.get("username"),
+        ip=_ip(request),
+        **extra,
     )
 
 
 @receiver(user_locked_out)
 def _locked_out(sender, request, username, ip_address, **kwargs):
-    log_security_event("lockout", user=username, ip=ip_address)
+    # axes' username is the lockout key ("user:<id>" or "login:<login>").
+    typed = (getattr(request, "axes_credentials", None) or {}).get("username")
+    log_security_event("lockout", user=typed, ip=ip_address, key=username)

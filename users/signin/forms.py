@@ -2,12 +2,19 @@
 
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.signals import user_login_failed
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 
+from .. import permissions
 from ..models import User
 
 # The longest email address; usernames are shorter.
 LOGIN_MAX_LENGTH = User._meta.get_field("email").max_length
+NO_STAFF_ACCESS = (
+    "This account cannot use the staff pages: that needs staff status and "
+    "permission to view users. Ask a superuser if it should have them."
+)
 
 
 class LoginLengthMixin:
@@ -23,7 +30,30 @@ class LoginLengthMixin:
         username.validators.append(MaxLengthValidator(LOGIN_MAX_LENGTH))
 
 
-class LoginForm(LoginLengthMixin, AuthenticationForm):
+class StaffOnlyMixin:
+    """Only accounts that may use the staff pages sign in here.
+
+    Anyone else would land on a 403 with nowhere to go; they are told why
+    instead, and no session is made. The refusal counts as a failed login
+    (user_login_failed, so django-axes records it): each one costs a full
+    password hash, and uncounted they would be the one kind of attempt that
+    no limit slows down. Only the account's owner (who knows the password)
+    ever sees the message, and their refusals count like anyone's.
+    """
+
+    def confirm_login_allowed(self, user):
+        if not permissions.may_sign_in_to_staff_pages(user):
+            user_login_failed.send(
+                sender=__name__,
+                credentials={"username": self.cleaned_data.get("username")},
+                request=self.request,
+                refused="no staff access",
+            )
+            raise ValidationError(NO_STAFF_ACCESS, code="no_staff_access")
+        super().confirm_login_allowed(user)
+
+
+class LoginForm(LoginLengthMixin, StaffOnlyMixin, AuthenticationForm):
     """Log in with a username or an email address."""
 
     def __init__(self, *args, **kwargs):
@@ -31,5 +61,5 @@ class LoginForm(LoginLengthMixin, AuthenticationForm):
         self.fields["username"].label = "Username or email"
 
 
-class AdminLoginForm(LoginLengthMixin, AdminAuthenticationForm):
+class AdminLoginForm(LoginLengthMixin, StaffOnlyMixin, AdminAuthenticationForm):
     pass

@@ -1,12 +1,38 @@
-"""django-axes with two limits: a strict one per username+IP, a looser one per IP."""
+"""django-axes, keyed on the account, with two limits: a strict one per
+account+IP, a looser one per IP; and the page a locked-out client sees."""
 
 from axes.handlers.database import AxesDatabaseHandler
+from axes.helpers import get_client_username
 from django.conf import settings
 from django.db.models import Sum
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.timesince import timeuntil
+
+from .. import attempts
+
+
+def lockout_key(request, credentials: dict | None) -> str:
+    """AXES_USERNAME_CALLABLE: the key a login's failures count under.
+
+    "ROOT1", "Root1", its fullwidth form and root1's email all name the
+    account root1, so they share its tries; a login that names no account is
+    keyed on its normalised form (users.attempts). Resolved once per request:
+    axes asks several times.
+    """
+    login = (credentials or {}).get(settings.AXES_USERNAME_FORM_FIELD)
+    if login is None and request is not None:
+        login = getattr(request, "POST", {}).get(settings.AXES_USERNAME_FORM_FIELD)
+    if request is None:
+        return attempts.key_for_login(login)
+    resolved = request.__dict__.setdefault("_noogh_lockout_keys", {})
+    if login not in resolved:
+        resolved[login] = attempts.key_for_login(login)
+    return resolved[login]
 
 
 class TieredLockoutHandler(AxesDatabaseHandler):
-    """Count failures per AXES_LOCKOUT_PARAMETERS entry: [username+IP, IP].
+    """Count failures per AXES_LOCKOUT_PARAMETERS entry: [account+IP, IP].
 
     axes compares the largest count with one limit (AXES_FAILURE_LIMIT); the
     per-IP count is scaled so that it reaches that limit only at
@@ -16,10 +42,36 @@ class TieredLockoutHandler(AxesDatabaseHandler):
 
     def get_failures(self, request, credentials=None) -> int:
         pair, address = (
-            attempts.aggregate(total=Sum("failures_since_start"))["total"] or 0
-            for attempts in self.get_user_attempts(request, credentials)
+            records.aggregate(total=Sum("failures_since_start"))["total"] or 0
+            for records in self.get_user_attempts(request, credentials)
         )
         scaled = (
             address * settings.AXES_FAILURE_LIMIT // settings.LOGIN_IP_FAILURE_LIMIT
         )
         return max(pair, scaled)
+
+    def reset_user_attempts(self, request, credentials=None) -> int:
+        """On a successful login: forgive that account's failures from this IP
+        only. axes would delete every record of the IP too, and then anyone
+        holding one valid account could interleave logins with guesses at
+        others without limit; forgiven failures still count against the IP."""
+        key = get_client_username(request, credentials)
+        return attempts.forgive(request.axes_ip_address, key)
+
+
+def lockout_response(request, original_response=None, credentials=None):
+    """AXES_LOCKOUT_CALLABLE: the 429 page, saying in words when to try again.
+
+    Nothing in it depends on whether the login named an account (axes' own
+    response echoes the key, which would tell).
+    """
+    cool_off = attempts.cool_off()
+    now = timezone.now()
+    response = render(
+        request,
+        "registration/locked_out.html",
+        {"retry_in": timeuntil(now + cool_off, now)},
+        status=settings.AXES_HTTP_RESPONSE_CODE,
+    )
+    response["Retry-After"] = str(int(cool_off.total_seconds()))
+    return response

@@ -30,17 +30,33 @@ class SuperuserFactory(UserFactory):
     is_superuser = True
 
 
-def staff_with(*codenames: str) -> "User":
+def staff_with(*codenames: str, **fields) -> "User":
     """A staff member holding exactly these users.* permissions."""
     from django.contrib.auth.models import Permission
 
-    staff = StaffFactory()
+    staff = StaffFactory(**fields)
     staff.user_permissions.set(
         Permission.objects.filter(
             content_type__app_label="users", codename__in=codenames
         )
     )
     return staff
+
+
+def allow_staff_login(user: "User") -> None:
+    """Let a plain account through the staff login: staff status and
+    permission to view users (the login refuses everyone else)."""
+    from django.contrib.auth.models import Permission
+
+    if user.is_superuser or user.has_perm("users.view_user"):
+        return
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    user.user_permissions.add(
+        Permission.objects.get(content_type__app_label="users", codename="view_user")
+    )
+    user.__dict__.pop("_perm_cache", None)
+    user.__dict__.pop("_user_perm_cache", None)
 
 
 # Every kind of visitor the access tests try, by name.

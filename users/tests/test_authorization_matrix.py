@@ -44,7 +44,11 @@ OUR_PAGES = {
     "activate": ("users:activate", True, CHANGERS, {"post"}),
     "deactivate": ("users:deactivate", True, CHANGERS, {"post"}),
     "mfa reset": ("users:mfa_reset", True, CHANGERS, {"get", "post"}),
+    "lockouts": ("users:lockouts", False, CHANGERS, {"get"}),
+    "lockout lift": ("users:lockout_lift", False, CHANGERS, {"post"}),
 }
+# What a POST sends, where an empty one would be refused as a bad request.
+POST_DATA = {"lockout lift": {"lift": "address", "ip": "192.0.2.1"}}
 # Where an allowed (empty) POST to our pages leads; the form pages show
 # themselves again with their errors (200).
 AFTER_POST = {
@@ -53,6 +57,8 @@ AFTER_POST = {
     "deactivate": lambda target: reverse("users:detail", args=[target.pk]),
     # The target has no second factors: nothing to reset, nothing recorded.
     "mfa reset": lambda target: reverse("users:detail", args=[target.pk]),
+    # No lockout of that address: nothing lifted, nothing recorded.
+    "lockout lift": lambda target: reverse("users:lockouts"),
 }
 # The admin's pages. name: (url name, what its id names, roles allowed on GET,
 # on POST). An allowed empty POST answers 200 and changes nothing: forms come
@@ -94,11 +100,12 @@ ADMIN_PAGES = {
     "admin audit add": ("admin:users_auditevent_add", None, NOBODY, NOBODY),
     "admin audit delete": ("admin:users_auditevent_delete", "event", NOBODY, NOBODY),
     # Lockouts (django-axes): a superuser clears them.
+    # django-axes' failure records, read-only but for the lift actions.
     "admin login attempts": (
         "admin:axes_accessattempt_changelist",
         None,
-        SUPERUSER,
-        SUPERUSER,
+        CHANGERS,
+        CHANGERS,
     ),
 }
 STATE_CHANGES = {"delete", "activate", "deactivate"}
@@ -162,7 +169,8 @@ def test_authorization_matrix(client, login, name, method, role):
     url = url_of(name, target)
     login(role)
     before = state()
-    response = getattr(client, method)(url)
+    data = POST_DATA.get(name) if method == "post" else None
+    response = getattr(client, method)(url, data)
     status, location = expected(name, method, role, url, target)
     case = f"{method.upper()} {url} as {role}"
     assert response.status_code == status, f"{case}: {response.status_code}"

@@ -24,7 +24,13 @@ from users.models import AuditEvent, User, UserSession
 from users.signin import sessions as recorder
 from users.versioning import VERSION_SALT
 
-from .factories import PASSWORD, SuperuserFactory, UserFactory, edit_data
+from .factories import (
+    PASSWORD,
+    SuperuserFactory,
+    UserFactory,
+    allow_staff_login,
+    edit_data,
+)
 from .mfa import enrol
 
 pytestmark = pytest.mark.django_db
@@ -251,6 +257,7 @@ def test_user_agents(staff_client):
     """The browser label and the kept header come from the client: anything goes,
     nothing breaks, everything shown is escaped."""
     user = UserFactory(username="traveller")
+    allow_staff_login(user)
     for value in values_for("User-Agent"):
         client = _signed_in_with_agent(user, value)
         page = client.get(reverse("users:my_sessions"))
@@ -284,3 +291,47 @@ def _signed_in_with_agent(user, agent: str) -> Client:
     session.save()
     client.get(reverse("users:my_sessions"))  # records it, after the page
     return client
+
+
+@pytest.mark.parametrize("field", ("lift", "ip", "login_key"))
+def test_lockout_lift_fields(staff_client, field):
+    UserFactory(username="ada")
+    for _ in range(5):
+        Client(REMOTE_ADDR="198.51.100.1").post(
+            reverse("login"), {"username": "ada", "password": "wrong"}
+        )
+    locked = reverse("users:lockouts")
+    for value in CORPUS:
+        data = {"lift": "account", "ip": "198.51.100.1", "login_key": "login:nobody"}
+        data[field] = value
+        response = staff_client.post(reverse("users:lockout_lift"), data)
+        assert response.status_code in (302, 400), (field, value[:60])
+        assert MARKUP not in response.content.decode()
+    # ada's lockout was never named, so it stands.
+    assert "198.51.100.1" in staff_client.get(locked).content.decode()
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.UNLOCK).exists()
+
+
+def test_forwarded_for_headers_behind_a_proxy(staff_client, settings):
+    """Whatever a client puts in X-Forwarded-For, the trail gets an address."""
+    settings.TRUSTED_PROXY_COUNT = 1
+    target = UserFactory()
+    for n, value in enumerate(CORPUS):
+        toggle = "users:activate" if n % 2 else "users:deactivate"
+        response = staff_client.post(
+            reverse(toggle, args=[target.pk]),
+            REMOTE_ADDR="10.0.0.2",
+            HTTP_X_FORWARDED_FOR=value,
+        )
+        assert response.status_code == 302, value[:60]
+    assert AuditEvent.objects.about(target).count() == len(CORPUS)
+    addresses = set(AuditEvent.objects.values_list("ip", flat=True))
+    assert addresses and all(ip for ip in addresses)
+
+
+def test_typed_logins_are_shown_escaped_on_the_lockouts_page(staff_client):
+    attacker = Client(REMOTE_ADDR="198.51.100.1")
+    for _ in range(5):
+        attacker.post(reverse("login"), {"username": MARKUP, "password": "x"})
+    page = staff_client.get(reverse("users:lockouts")).content.decode()
+    assert "login &lt;script&gt;" in page and MARKUP not in page

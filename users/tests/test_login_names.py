@@ -9,7 +9,7 @@ from django.urls import reverse
 from users import services
 from users.models import User
 
-from .factories import PASSWORD, SuperuserFactory, UserFactory, edit_data
+from .factories import PASSWORD, SuperuserFactory, UserFactory, edit_data, staff_with
 from .markers import postgres_only
 
 pytestmark = pytest.mark.django_db
@@ -46,7 +46,7 @@ def test_the_database_refuses_it_too():
 
 
 def test_an_email_login_reaches_its_owner_only(client):
-    victim = UserFactory(username="victim", email="victim@example.com")
+    victim = staff_with("view_user", username="victim", email="victim@example.com")
     UserFactory(username="victim.example.com", email="attacker@example.com")
     response = client.post(
         reverse("login"), {"username": "VICTIM@example.com", "password": PASSWORD}

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from users import services
 
-from .factories import PASSWORD, UserFactory, staff_with
+from .factories import PASSWORD, staff_with
 
 pytestmark = pytest.mark.django_db
 LOGIN = reverse("login")
@@ -21,15 +21,20 @@ def attempt(client, username, password="wrong-password", **headers):
     return client.post(LOGIN, {"username": username, "password": password}, **headers)
 
 
+def viewer(username: str = "ada"):
+    """An account the staff login admits."""
+    return staff_with("view_user", username=username, email=f"{username}@example.com")
+
+
 def test_unknown_user_and_wrong_password_get_the_same_message(client):
-    UserFactory(username="ada")
+    viewer()
     unknown = attempt(client, "nobody").context["form"].non_field_errors()
     wrong = attempt(client, "ada").context["form"].non_field_errors()
     assert unknown == wrong
 
 
 def test_username_is_locked_at_the_fifth_failure_with_a_429(client):
-    UserFactory(username="ada")
+    viewer()
     for _ in range(4):
         assert attempt(client, "ada").status_code == 200
     assert attempt(client, "ada").status_code == 429
@@ -40,7 +45,7 @@ def test_username_is_locked_at_the_fifth_failure_with_a_429(client):
 
 
 def test_forged_forwarded_for_does_not_change_the_key(client):
-    UserFactory(username="ada")
+    viewer()
     for n in range(5):
         attempt(client, "ada", HTTP_X_FORWARDED_FOR=f"10.0.0.{n}")
     assert (
@@ -50,7 +55,7 @@ def test_forged_forwarded_for_does_not_change_the_key(client):
 
 
 def test_an_ip_gets_a_looser_limit_across_usernames(client):
-    UserFactory(username="ada")
+    viewer()
     for n in range(19):
         assert attempt(client, f"guess{n}").status_code == 200
     assert attempt(client, "ada", PASSWORD).status_code == 302  # 19 < 20: still in
@@ -61,7 +66,7 @@ def test_an_ip_gets_a_looser_limit_across_usernames(client):
 
 
 def test_lockout_ends_after_the_cool_off(client):
-    UserFactory(username="ada")
+    viewer()
     for _ in range(5):
         attempt(client, "ada")
     assert attempt(client, "ada", PASSWORD).status_code == 429
@@ -70,7 +75,7 @@ def test_lockout_ends_after_the_cool_off(client):
 
 
 def test_login_rotates_the_session_key(client):
-    UserFactory(username="ada")
+    viewer()
     anonymous = client.session.session_key  # a session from before logging in
     assert attempt(client, "ada", PASSWORD).status_code == 302
     assert client.session.session_key != anonymous

@@ -3,6 +3,7 @@ in the admin. An action happens (its effect is in the database) exactly when
 the rules allow it; otherwise nothing changes, whatever the response."""
 
 import pytest
+from axes.models import AccessAttempt
 from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
@@ -10,7 +11,7 @@ from django.urls import reverse
 from users import factors
 from users.models import User, UserSession
 
-from .factories import SuperuserFactory, UserFactory, edit_data, staff_with
+from .factories import PASSWORD, SuperuserFactory, UserFactory, edit_data, staff_with
 from .mfa import enrol
 
 pytestmark = pytest.mark.django_db
@@ -41,6 +42,7 @@ NEEDS = {  # the model permission each action needs besides the hierarchy
     "reset_mfa": "change",
     "end_sessions": "change",
     "end_session": "change",
+    "lift": "change",
 }
 HOLDS = {
     "non_staff": set(),
@@ -149,12 +151,47 @@ def _session_ended(target) -> bool:
     return response.status_code == 302
 
 
+LOCKED_OUT_FROM = "198.51.100.77"
+
+
+def _locked_out(target):
+    client = Client(REMOTE_ADDR=LOCKED_OUT_FROM)
+    for _ in range(5):
+        client.post(reverse("login"), {"username": target.username, "password": "x"})
+
+
+def _lift_html(client, target):
+    _locked_out(target)
+    data = {"lift": "account", "ip": LOCKED_OUT_FROM, "login_key": f"user:{target.pk}"}
+    client.post(reverse("users:lockout_lift"), data)
+
+
+def _lift_admin(client, target):
+    _locked_out(target)
+    selected = AccessAttempt.objects.filter(username=f"user:{target.pk}")
+    client.post(
+        reverse("admin:axes_accessattempt_changelist"),
+        {
+            "action": "lift_account_lockouts",
+            "_selected_action": list(selected.values_list("pk", flat=True)),
+        },
+    )
+
+
+def _still_locked_out(target) -> bool:
+    client = Client(REMOTE_ADDR=LOCKED_OUT_FROM)
+    data = {"username": target.username, "password": PASSWORD}
+    return client.post(reverse("login"), data).status_code == 429
+
+
 def happened(action: str, target: User) -> bool:
     stored = User.objects.filter(pk=target.pk).first()
     if action == "delete":
         return stored is None
     if action.startswith("end_session"):
         return _session_ended(target)
+    if action == "lift":
+        return not _still_locked_out(target)
     return {
         "identity": lambda: stored.email == f"renamed{target.pk}@example.com",
         "password": lambda: stored.check_password(NEW_PASSWORD),
@@ -179,6 +216,8 @@ SURFACES = {
     ("html", "end_sessions"): _end_sessions_html,
     ("html", "end_session"): _end_session_html,
     ("admin", "end_sessions"): _end_sessions_admin,
+    ("html", "lift"): _lift_html,
+    ("admin", "lift"): _lift_admin,
 }
 CASES = [
     (surface, action, actor, target)

@@ -3,7 +3,7 @@ import json
 import pytest
 from django.urls import reverse
 
-from .factories import PASSWORD, UserFactory
+from .factories import PASSWORD, staff_with
 
 pytestmark = pytest.mark.django_db
 
@@ -13,11 +13,11 @@ def security_lines(caplog) -> list[dict]:
 
 
 def test_login_events_are_structured_lines_without_passwords(client, caplog):
-    UserFactory(username="ada", is_staff=True)
+    staff_with("view_user", username="ada")
     with caplog.at_level("INFO", logger="noogh.security"):
         client.post(reverse("login"), {"username": "ada", "password": "Wr0ng-secret"})
         client.post(reverse("login"), {"username": "ada", "password": PASSWORD})
-        client.get(reverse("users:list"))  # staff without permission: 403
+        client.get(reverse("users:create"))  # a viewer may not create: 403
         client.post(reverse("logout"))
     lines = security_lines(caplog)
     assert [line["event"] for line in lines] == [
@@ -30,7 +30,7 @@ def test_login_events_are_structured_lines_without_passwords(client, caplog):
         assert line["user"] == "ada"
         assert line["ip"] == "127.0.0.1"
         assert line["time"].endswith("+00:00")
-    assert lines[2]["path"] == "/users/"
+    assert lines[2]["path"] == "/users/new/"
     assert "Wr0ng-secret" not in caplog.text and PASSWORD not in caplog.text
 
 

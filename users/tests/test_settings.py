@@ -29,6 +29,8 @@ def run_check(*command: str, **env_overrides: str) -> subprocess.CompletedProces
         ({"SECRET_KEY": "", "DEBUG": "false"}, "SECRET_KEY must be set"),
         ({"DEBUG": "perhaps"}, "DEBUG must be true or false"),
         ({"DEBUG": "true", "TIME_ZONE": "Mars/Olympus"}, "TIME_ZONE"),
+        ({"DEBUG": "true", "LOGIN_HASH_CONCURRENCY": "0"}, "LOGIN_HASH_CONCURRENCY"),
+        ({"DEBUG": "true", "LOGIN_HASH_CONCURRENCY": "two"}, "LOGIN_HASH_CONCURRENCY"),
     ],
 )
 def test_broken_environment_stops_with_one_clear_line(overrides, message):

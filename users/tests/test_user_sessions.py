@@ -17,7 +17,13 @@ from users.management.commands.seed_users import demo_users
 from users.models import AuditEvent, User, UserSession
 from users.signin import sessions as recorder
 
-from .factories import PASSWORD, SuperuserFactory, UserFactory, staff_with
+from .factories import (
+    PASSWORD,
+    SuperuserFactory,
+    UserFactory,
+    allow_staff_login,
+    staff_with,
+)
 from .markers import postgres_only
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +36,9 @@ SAFARI = (
 
 
 def sign_in(user, *, agent=FIREFOX, ip="203.0.113.5") -> Client:
-    """A browser signing in through the login form."""
+    """A browser signing in through the login form (which admits only staff
+    who may see users: a plain account is made such a viewer first)."""
+    allow_staff_login(user)
     client = Client(HTTP_USER_AGENT=agent, REMOTE_ADDR=ip)
     response = client.post(
         reverse("login"), {"username": user.username, "password": PASSWORD}
@@ -84,7 +92,7 @@ def test_session_keys_never_reach_the_page():
     assert reverse("users:my_session_end", args=[record.pk]) in html
 
 
-def test_non_staff_see_and_end_only_their_own_sessions():
+def test_viewers_see_and_end_only_their_own_sessions():
     me, other = UserFactory(), UserFactory()
     mine = sign_in(me)
     theirs = sign_in(other)
@@ -146,6 +154,7 @@ def test_signing_out_forgets_the_session():
 def test_someone_signing_in_over_a_session_forgets_the_old_one():
     first, second = UserFactory(), UserFactory()
     client = sign_in(first)
+    allow_staff_login(second)
     client.post(reverse("login"), {"username": second.username, "password": PASSWORD})
     assert [row.user_id for row in listed(client)] == [second.pk]
     assert len(listed(sign_in(first))) == 1  # only the new one

@@ -1,9 +1,11 @@
 """Forms of the staff pages; the writes themselves happen in users.services."""
 
+import re
+
 from django import forms
 from django.contrib.auth import password_validation
 
-from .. import permissions
+from .. import attempts, permissions
 from ..models import EDITABLE_FIELDS, User
 from ..versioning import VersionedFormMixin, version_field
 
@@ -70,3 +72,34 @@ class UserCreateForm(UserForm):
             if name in self.cleaned_data
         }
         return data | {"password": self.cleaned_data.get("password1") or None}
+
+
+class LockoutLiftForm(forms.Form):
+    """Which lockout to lift: an account's (or unknown login's) from one IP, or
+    the IP's own. Said explicitly, so that a missing key can never widen an
+    account's lift into the whole address's."""
+
+    lift = forms.ChoiceField(
+        label="Lockout", choices=[("account", "account"), ("address", "address")]
+    )
+    ip = forms.GenericIPAddressField(label="IP address")
+    login_key = forms.RegexField(
+        label="Account or login",
+        regex=re.compile(
+            rf"\A({attempts.ACCOUNT_PREFIX}[0-9]+|{attempts.LOGIN_PREFIX}.+)\Z",
+            re.DOTALL,
+        ),
+        max_length=attempts.MAX_KEY,
+        required=False,
+        error_messages={"invalid": "This is not a lockout's account or login."},
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        key = cleaned.get("login_key") or None
+        if cleaned.get("lift") == "account" and key is None and "login_key" in cleaned:
+            self.add_error("login_key", "Name the account or login to lift.")
+        if cleaned.get("lift") == "address" and key is not None:
+            self.add_error("login_key", "An address's lockout names no account.")
+        cleaned["login_key"] = key
+        return cleaned

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import factors, sessions, views
+from . import factors, lockouts, sessions, views
 
 app_name = "users"
 
@@ -19,6 +19,8 @@ urlpatterns = [
         sessions.MySessionsEndAllView.as_view(),
         name="my_sessions_end_all",
     ),
+    path("lockouts/", lockouts.LockoutListView.as_view(), name="lockouts"),
+    path("lockouts/lift/", lockouts.LockoutLiftView.as_view(), name="lockout_lift"),
     path("<int:pk>/", views.UserDetailView.as_view(), name="detail"),
     path("<int:pk>/edit/", views.UserUpdateView.as_view(), name="edit"),
     path("<int:pk>/delete/", views.UserDeleteView.as_view(), name="delete"),

@@ -4,7 +4,12 @@ one, signing out everywhere. Every state passes axe."""
 import pytest
 from playwright.sync_api import expect
 
-from users.tests.factories import PASSWORD, SuperuserFactory, UserFactory
+from users.tests.factories import (
+    PASSWORD,
+    SuperuserFactory,
+    UserFactory,
+    allow_staff_login,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -61,7 +66,7 @@ def test_my_sessions_page_and_ending_another_session(
 
 
 def test_ending_this_session_signs_you_out(page, second_browser, axe):
-    UserFactory(username="plain")  # not staff: their own sessions only
+    allow_staff_login(UserFactory(username="plain"))  # a viewer: own sessions only
     sign_in(second_browser, "plain")
     sign_in(page, "plain")
     page.goto("/users/me/sessions/")
@@ -94,6 +99,7 @@ def test_sign_out_everywhere(page, second_browser, axe):
 def test_a_users_page_with_sessions(page, second_browser, axe, screenshot):
     SuperuserFactory(username="root")
     target = UserFactory(username="ada")
+    allow_staff_login(target)
     sign_in(second_browser, "ada")
     sign_in(page, "root")
     page.goto(f"/users/{target.pk}/")
