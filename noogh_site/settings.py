@@ -115,6 +115,9 @@ for _database_settings in DATABASES.values():
     _database_settings["CONN_HEALTH_CHECKS"] = True
 
 INSTALLED_APPS = [
+    # First: its only part, management/commands/changepassword.py, puts users'
+    # audited command in front of django.contrib.auth's.
+    "noogh_site",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -287,11 +290,13 @@ AXES_HTTP_RESPONSE_CODE = 429
 AXES_USERNAME_FORM_FIELD = "username"
 # The client address: REMOTE_ADDR unless the operator says how many proxies
 # stand in front, so a client-sent X-Forwarded-For cannot pick its own key.
+# Read by users.audit.client_address, for the lockouts and the trail alike
+# (not django-ipware's AXES_IPWARE_* settings: ipware is not installed, and
+# axes then silently used REMOTE_ADDR - the proxy's - for every client).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
-AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT or None
-AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if TRUSTED_PROXY_COUNT else ["REMOTE_ADDR"]
-)
+if TRUSTED_PROXY_COUNT < 0:
+    _stop(f"TRUSTED_PROXY_COUNT must be 0 or more (got {TRUSTED_PROXY_COUNT})")
+AXES_CLIENT_IP_CALLABLE = "users.audit.client_address"
 
 # --- Second factors (django-otp) --------------------------------------------------
 # Staff must set up an authenticator app and pass it at every login before any

@@ -11,6 +11,7 @@ The security log (logins, lockouts, refusals) is a second, log-file trail of
 one JSON line per event on the "noogh.security" logger.
 """
 
+import ipaddress
 import json
 import logging
 from collections.abc import Iterable, Mapping
@@ -19,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from axes.helpers import get_client_ip_address
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
@@ -54,6 +56,30 @@ class RequestContextMiddleware:
         finally:
             _client_ip.reset(ip_token)
             _request.reset(request_token)
+
+
+def client_address(request) -> str | None:
+    """The client's address, as django-axes (AXES_CLIENT_IP_CALLABLE) and the
+    trail both take it: REMOTE_ADDR; or, behind TRUSTED_PROXY_COUNT proxies
+    that each append the address they were reached from to X-Forwarded-For,
+    the entry that many places from its end - the entries before it are
+    whatever the client sent. Anything but a plain address there (a proxy
+    misconfigured, a request that did not pass them all) falls back to
+    REMOTE_ADDR, which is never a client's choice."""
+    remote = request.META.get("REMOTE_ADDR") or None
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies <= 0:
+        return remote
+    hops = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+    if len(hops) < proxies:
+        return remote
+    try:
+        address = ipaddress.ip_address(hops[-proxies].strip())
+    except ValueError:
+        return remote
+    if getattr(address, "scope_id", None):  # fe80::1%eth0: no column takes it
+        return remote
+    return str(address)
 
 
 def client_ip() -> str | None:

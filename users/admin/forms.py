@@ -1,5 +1,6 @@
 """The admin's user forms: auth's forms, checked by the rules, saved by the services."""
 
+from django.contrib.admin import forms as admin_forms
 from django.contrib.auth.forms import (
     AdminPasswordChangeForm,
     AdminUserCreationForm,
@@ -69,6 +70,17 @@ class UserCreationAdminForm(ServiceCheckedFormMixin, AdminUserCreationForm):
     class Meta(AdminUserCreationForm.Meta):
         model = User
         fields = ("username", "email", "full_name")
+
+
+class OwnPasswordChangeAdminForm(admin_forms.AdminPasswordChangeForm):
+    """The admin's "Change password" (one's own, old password typed):
+    Django's view saves the form; the service writes, ends the other
+    sessions and records it."""
+
+    def save(self, commit=True):
+        return services.user_change_own_password(
+            actor=self.user, password=self.cleaned_data["new_password1"]
+        )
 
 
 class PasswordChangeAdminForm(AdminPasswordChangeForm):

@@ -8,6 +8,7 @@ each transaction on locked rows, and users.audit records one event per account.
 from .accounts import (
     StaleEdit,
     user_activate,
+    user_change_own_password,
     user_create,
     user_deactivate,
     user_delete,
@@ -47,6 +48,7 @@ __all__ = [
     "session_seen",
     "session_started",
     "user_activate",
+    "user_change_own_password",
     "user_create",
     "user_deactivate",
     "user_delete",

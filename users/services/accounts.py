@@ -193,6 +193,24 @@ def users_set_active(*, actor=FROM_REQUEST, users: QuerySet, active: bool) -> in
 
 
 @transaction.atomic
+def user_change_own_password(*, actor=FROM_REQUEST, password: str) -> User:
+    """The actor's own new password (the page has checked the old one): any
+    active account may, whatever its permissions. Every other session of the
+    account ends; the view keeps this one through update_session_auth_hash,
+    with the actor object passed in, updated here."""
+    requested = resolve_actor(actor)
+    _, stored = lock(None, requested)
+    permissions.check_own_password(stored)
+    stored.set_password(password)
+    stored.session_epoch += 1
+    stored.save(update_fields=["password", "session_epoch", "updated_at"])
+    audit.record(Action.PASSWORD, stored, {"password": [None, "set"]}, actor=stored)
+    requested.password, requested.session_epoch = stored.password, stored.session_epoch
+    requested.updated_at = stored.updated_at
+    return requested
+
+
+@transaction.atomic
 def user_set_password(*, actor=FROM_REQUEST, user: User, password: str | None) -> User:
     """Set a new password, or make it unusable when password is None.
 

@@ -22,6 +22,14 @@ CODE_MAX_LENGTH = 32
 AUTHENTICATOR_CODE = re.compile(r"[0-9]{6}", re.ASCII)
 RECOVERY_CODE = re.compile(r"[a-z2-7]{8}", re.ASCII)
 SEPARATORS = re.compile(r"[\s-]+")
+# Wrong codes in a row slow the next try down 1, 2, 4 ... seconds (django-otp,
+# per device); counted up to this many, so the delay stops doubling at 2**12 s
+# (68 minutes). Unbounded, someone holding only the password could, with a
+# request now and then, keep the owner's right codes refused for weeks - and
+# for as long again after losing the password. Capped, a guesser gets one try
+# every 68 minutes: about a 2% chance a year against a 6-digit code (3 are
+# accepted at a time), each try a warning on the security log.
+MAX_FAILURES_COUNTED = 13
 FAILURES = {
     "invalid": "That code is not valid. Enter the code your app shows now.",
     "replayed": "That code was already used: each code works once. Wait for "
@@ -97,10 +105,12 @@ class VerifyForm(forms.Form):
             )
         if device is None:
             self._fail("invalid")
+        _cap_failures(device)
         self._refuse_if_throttled(device)
         # Locks the device row: two requests cannot both spend one code.
         self.device = django_otp.verify_token(self.user, device.persistent_id, code)
         if self.device is None:
+            _cap_failures(device)
             self._fail(self._why_refused(device, code))
         return code
 
@@ -128,3 +138,14 @@ class VerifyForm(forms.Form):
     def _fail(self, failure: str):
         self.failure = failure
         raise ValidationError(FAILURES[failure], code=failure)
+
+
+def _cap_failures(device) -> None:
+    """Count at most MAX_FAILURES_COUNTED wrong codes in a row on device (one
+    UPDATE, on the row only if over; django-otp counted the last one)."""
+    type(device).objects.filter(
+        pk=device.pk, throttling_failure_count__gt=MAX_FAILURES_COUNTED
+    ).update(throttling_failure_count=MAX_FAILURES_COUNTED)
+    device.throttling_failure_count = min(
+        device.throttling_failure_count, MAX_FAILURES_COUNTED
+    )
