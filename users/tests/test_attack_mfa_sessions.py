@@ -359,3 +359,33 @@ def test_factors_change_only_from_a_session_that_passed_the_current_ones(
     with pytest.raises(PermissionDenied):  # replaced since: passed no longer
         services.mfa_new_recovery_codes(actor=root, passed=device)
     assert services.mfa_new_recovery_codes(actor=root, passed=new_device)
+
+
+# --- wrong codes at once: no oracle --------------------------------------------
+# The page checked the delay before django-otp locked the device; a code that
+# waited for the lock behind a wrong one was refused by django-otp's own delay,
+# and the page, asking the app's algorithm why, answered "already used" for a
+# right code never used: each burst of requests in flight tested as many codes
+# for the price of one wrong one.
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_codes_sent_with_a_wrong_one_at_once_learn_nothing(mfa_required):
+    told_used = []
+    for _ in range(12):
+        root = SuperuserFactory()
+        device, _ = enrol(root)
+        clients = [Client(), Client()]
+        for client in clients:
+            client.force_login(root)
+        right, wrong = code_for(device), wrong_code_for(device)
+        outcomes = race(
+            partial(clients[0].post, VERIFY, {"code": wrong}),
+            partial(clients[1].post, VERIFY, {"code": right}),
+        )
+        answer = outcomes[1]
+        assert answer.status_code in (302, 429), answer.status_code
+        told_used.append("already used" in answer.content.decode())
+        User.objects.filter(pk=root.pk).delete()
+    assert not any(told_used)
