@@ -21,7 +21,7 @@ from users.models import AuditEvent, User, UserSession
 
 from .factories import PASSWORD, SuperuserFactory, UserFactory, staff_with
 from .markers import postgres_only
-from .mfa import code_for, enrol, wrong_code_for
+from .mfa import code_for, enrol, verified_client, wrong_code_for
 from .test_mfa_signin import shown_secret
 from .test_races import race
 from .test_user_sessions import FIREFOX, SAFARI, listed, sign_in, signed_out
@@ -389,3 +389,36 @@ def test_codes_sent_with_a_wrong_one_at_once_learn_nothing(mfa_required):
         told_used.append("already used" in answer.content.decode())
         User.objects.filter(pk=root.pk).delete()
     assert not any(told_used)
+
+
+# --- what held: a verified session does not outlive a reset of its factors -------
+
+
+def _reset_on_the_page(actor_client, target):
+    actor_client.post(reverse("users:mfa_reset", args=[target.pk]))
+
+
+def _reset_by_the_admin_action(actor_client, target):
+    actor_client.post(
+        reverse("admin:users_user_changelist"),
+        {"action": "reset_mfa_selected", "_selected_action": [target.pk]},
+    )
+
+
+def _reset_by_the_command(actor_client, target):
+    call_command("reset_mfa", target.username, stdout=io.StringIO())
+
+
+@pytest.mark.parametrize(
+    "reset", [_reset_on_the_page, _reset_by_the_admin_action, _reset_by_the_command]
+)
+def test_a_verified_session_ends_with_a_reset_of_its_factors(mfa_required, reset):
+    target = staff_with("view_user")
+    device, _ = enrol(target)
+    theirs = verified_client(target, device)
+    assert theirs.get(LIST).status_code == 200
+    reset(verified_client(SuperuserFactory()), target)
+    assert not TOTPDevice.objects.filter(user=target).exists()
+    response = theirs.get(LIST)
+    assert response.status_code == 302 and response["Location"].startswith(LOGIN)
+    assert not UserSession.objects.live_of(target).exists()
