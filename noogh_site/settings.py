@@ -115,6 +115,9 @@ for _database_settings in DATABASES.values():
     _database_settings["CONN_HEALTH_CHECKS"] = True
 
 INSTALLED_APPS = [
+    # First: its only part, management/commands/changepassword.py, puts users'
+    # audited command in front of django.contrib.auth's.
+    "noogh_site",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -291,6 +294,8 @@ AXES_USERNAME_FORM_FIELD = "username"
 # the address the outermost one appended to X-Forwarded-For (never what the
 # client sent). One function for lockouts, the trail and the security log.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    _stop(f"TRUSTED_PROXY_COUNT must be 0 or more (got {TRUSTED_PROXY_COUNT})")
 AXES_CLIENT_IP_CALLABLE = "users.audit.request_client_ip"
 
 # --- Password hashing ------------------------------------------------------------

@@ -74,6 +74,8 @@ def _address(value: str | None) -> str | None:
         address = ipaddress.ip_address(value)
     except ValueError:
         return None
+    if getattr(address, "scope_id", None):  # fe80::1%eth0: no column takes it
+        return None
     mapped = getattr(address, "ipv4_mapped", None)
     return str(mapped or address)
 

@@ -51,6 +51,14 @@ def unsaved_authenticator(user: User, key: str | None = None) -> TOTPDevice:
     return device
 
 
+def is_current(user: User, device) -> bool:
+    """device (the one a session passed, or None) is still one of user's
+    confirmed factors: not replaced or reset since."""
+    if device is None or device.user_id != user.pk:
+        return False
+    return _confirmed(type(device), user).filter(pk=device.pk).exists()
+
+
 def is_enrolled(user: User) -> bool:
     return _confirmed(TOTPDevice, user).exists()
 

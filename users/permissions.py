@@ -204,13 +204,22 @@ def check_reset_mfa_all(actor: User | None, targets: QuerySet) -> None:
     check_manage_all(actor, targets)
 
 
-def check_own_factors(actor: User | None) -> None:
+def check_own_factors(
+    actor: User | None, *, enrolled: bool = False, passed: bool = False
+) -> None:
     """Setting up one's own second factors, or new recovery codes: an active
-    account (the system has no factors)."""
+    account (the system has no factors). One that has factors (`enrolled`)
+    changes them only from a session that passed one of them (`passed`): a
+    stolen password alone cannot swap in another phone, even racing the
+    owner's own setup."""
     if actor is None:
         raise PermissionDenied("Only a signed-in account has second factors.")
     if not actor.is_active:
         raise PermissionDenied("Your account is not active.")
+    if enrolled and not passed:
+        raise PermissionDenied(
+            "Your account has two-factor authentication already: sign in with it first."
+        )
 
 
 def check_change_own_password(actor: User | None, target: User) -> None:

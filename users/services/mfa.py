@@ -27,13 +27,17 @@ RECOVERY_CODE_COUNT = 10
 
 @transaction.atomic
 def mfa_enrol(
-    *, actor=FROM_REQUEST, key: str, code: str
+    *, actor=FROM_REQUEST, key: str, code: str, passed=None
 ) -> tuple[TOTPDevice, list[str]] | None:
     """Make the authenticator app holding `key` the actor's second factor, once
     `code` shows the app works; returns the device and new recovery codes, or
-    None when the code does not match. Any earlier factors are replaced."""
+    None when the code does not match. Any earlier factors are replaced, and
+    only by a session that passed one of them: `passed` is the device this
+    session passed (request.user.otp_device), judged here on the locked row,
+    so that of two sessions setting up at once the second does not silently
+    replace the first's app."""
     _, actor = lock(None, resolve_actor(actor))
-    permissions.check_own_factors(actor)
+    _check_own_factors(actor, passed)
     device = factors.unsaved_authenticator(actor, key)
     try:
         device.full_clean(exclude=["user"])
@@ -59,10 +63,11 @@ def mfa_enrol(
 
 
 @transaction.atomic
-def mfa_new_recovery_codes(*, actor=FROM_REQUEST) -> list[str]:
-    """Replace the actor's recovery codes with new ones (the old stop working)."""
+def mfa_new_recovery_codes(*, actor=FROM_REQUEST, passed=None) -> list[str]:
+    """Replace the actor's recovery codes with new ones (the old stop working),
+    for a session that passed one of its current factors (`passed`)."""
     _, actor = lock(None, resolve_actor(actor))
-    permissions.check_own_factors(actor)
+    _check_own_factors(actor, passed)
     device = factors.recovery_device(actor)
     if device is None or not factors.is_enrolled(actor):
         raise PermissionDenied("Set up two-factor authentication first.")
@@ -111,6 +116,17 @@ def users_reset_mfa(*, actor=FROM_REQUEST, users: QuerySet) -> int:
     )
     end_sessions_of(User.objects.filter(pk__in=[pk for pk, _ in targets]))
     return len(targets)
+
+
+def _check_own_factors(actor: User | None, passed) -> None:
+    if actor is None:
+        permissions.check_own_factors(actor)
+        return
+    permissions.check_own_factors(
+        actor,
+        enrolled=factors.is_enrolled(actor),
+        passed=factors.is_current(actor, passed),
+    )
 
 
 def _state(status: factors.Status) -> str:

@@ -1,5 +1,6 @@
 """The second-factor gate: with MFA_REQUIRED on, a staff session reaches no
-page but the sign-in ones until it has passed its second factor.
+page but the sign-in ones until it has passed its second factor; nor does any
+session of an account that has set one up, staff or not, required or not.
 
 One middleware rather than a decorator on each view: it covers the staff
 pages, the admin and any page added later (closed unless listed in
@@ -28,15 +29,19 @@ OPEN_VIEWS = frozenset(
 )
 
 
-def needs_second_factor(user) -> bool:
-    """A signed-in staff member whose session has not passed a second factor,
-    while the site requires one."""
-    return (
-        settings.MFA_REQUIRED
-        and user.is_authenticated
-        and (user.is_staff or user.is_superuser)
-        and not user.is_verified()  # django_otp's OTPMiddleware
-    )
+def second_factor_step(user) -> str | None:
+    """Where a signed-in session that has not passed a second factor must go
+    before any page (None: nowhere). An account that has set up a second
+    factor always passes it - the security page offers one to everyone as
+    protection should the password leak, and a factor never asked for would
+    protect nothing. Staff, while the site requires it, set one up first."""
+    if not user.is_authenticated or user.is_verified():  # django_otp's OTPMiddleware
+        return None
+    if factors.is_enrolled(user):
+        return "mfa:verify"
+    if settings.MFA_REQUIRED and (user.is_staff or user.is_superuser):
+        return "mfa:setup"
+    return None
 
 
 class MFAGateMiddleware:
@@ -50,8 +55,9 @@ class MFAGateMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        match = request.resolver_match
-        if match.view_name in OPEN_VIEWS or not needs_second_factor(request.user):
+        if request.resolver_match.view_name in OPEN_VIEWS:
             return None
-        step = "mfa:verify" if factors.is_enrolled(request.user) else "mfa:setup"
+        step = second_factor_step(request.user)
+        if step is None:
+            return None
         return redirect_to_login(request.get_full_path(), reverse(step))

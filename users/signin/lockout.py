@@ -31,6 +31,21 @@ def lockout_key(request, credentials: dict | None) -> str:
     return resolved[login]
 
 
+# What django-axes copies from the request into its tables, as it set them on
+# the request (axes.handlers.proxy.AxesProxyHandler.update_request).
+COPIED_HEADERS = ("axes_user_agent", "axes_http_accept", "axes_path_info")
+
+
+def _storable(request) -> None:
+    """PostgreSQL text cannot hold NUL: a header with one made axes' write fail,
+    so the login answered 500 and its failure was never counted - unlimited
+    password guesses. Drop the NULs (axes does the same to GET and POST data)."""
+    for name in COPIED_HEADERS:
+        value = getattr(request, name, None)
+        if isinstance(value, str) and "\x00" in value:
+            setattr(request, name, value.replace("\x00", ""))
+
+
 class TieredLockoutHandler(AxesDatabaseHandler):
     """Count failures per AXES_LOCKOUT_PARAMETERS entry: [account+IP, IP].
 
@@ -57,6 +72,19 @@ class TieredLockoutHandler(AxesDatabaseHandler):
         others without limit; forgiven failures still count against the IP."""
         key = get_client_username(request, credentials)
         return attempts.forgive(request.axes_ip_address, key)
+
+    def user_login_failed(self, sender, credentials, request=None, **kwargs):
+        if request is not None:
+            _storable(request)
+        return super().user_login_failed(sender, credentials, request, **kwargs)
+
+    def user_logged_in(self, sender, request, user, **kwargs):
+        _storable(request)
+        return super().user_logged_in(sender, request, user, **kwargs)
+
+    def user_logged_out(self, sender, request, user, **kwargs):
+        _storable(request)
+        return super().user_logged_out(sender, request, user, **kwargs)
 
 
 def lockout_response(request, original_response=None, credentials=None):

@@ -98,6 +98,7 @@ class SetupView(OwnFactorsView, FormView):
                 actor=request.user,
                 key=request.session.get(SETUP_KEY, ""),
                 code=form.cleaned_data["code"],
+                passed=request.user.otp_device,
             )
         except PermissionDenied as error:
             form.add_error(None, str(error))
@@ -184,7 +185,9 @@ class SecurityView(OwnFactorsView):
 
     def post(self, request, *args, **kwargs):
         try:
-            codes = services.mfa_new_recovery_codes(actor=request.user)
+            codes = services.mfa_new_recovery_codes(
+                actor=request.user, passed=request.user.otp_device
+            )
         except PermissionDenied as error:
             messages.error(request, str(error))
             return redirect("mfa:security")

@@ -4,10 +4,11 @@ app works, and a code (from the app, or a recovery code) that passes sign-in."""
 import math
 import re
 
-import django_otp
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
+from django_otp.models import Device
 from django_otp.oath import TOTP
 
 from .. import factors
@@ -22,6 +23,14 @@ CODE_MAX_LENGTH = 32
 AUTHENTICATOR_CODE = re.compile(r"[0-9]{6}", re.ASCII)
 RECOVERY_CODE = re.compile(r"[a-z2-7]{8}", re.ASCII)
 SEPARATORS = re.compile(r"[\s-]+")
+# Wrong codes in a row slow the next try down 1, 2, 4 ... seconds (django-otp,
+# per device); counted up to this many, so the delay stops doubling at 2**12 s
+# (68 minutes). Unbounded, someone holding only the password could, with a
+# request now and then, keep the owner's right codes refused for weeks - and
+# for as long again after losing the password. Capped, a guesser gets one try
+# every 68 minutes: about a 2% chance a year against a 6-digit code (3 are
+# accepted at a time), each try a warning on the security log.
+MAX_FAILURES_COUNTED = 13
 FAILURES = {
     "invalid": "That code is not valid. Enter the code your app shows now.",
     "replayed": "That code was already used: each code works once. Wait for "
@@ -97,12 +106,27 @@ class VerifyForm(forms.Form):
             )
         if device is None:
             self._fail("invalid")
-        self._refuse_if_throttled(device)
-        # Locks the device row: two requests cannot both spend one code.
-        self.device = django_otp.verify_token(self.user, device.persistent_id, code)
-        if self.device is None:
-            self._fail(self._why_refused(device, code))
+        _cap_failures(device)
+        self._refuse_if_throttled(device)  # before waiting for the lock
+        self.device = self._verify(device, code)
         return code
+
+    def _verify(self, device, code: str):
+        """django_otp.verify_token, with the delay judged again on the locked
+        row: two requests cannot both spend one code, and a code that waited
+        for the lock behind a wrong one is told to wait - not, by asking the
+        app's algorithm why it was refused, whether it was right."""
+        with transaction.atomic():
+            locked = Device.from_persistent_id(device.persistent_id, for_verify=True)
+            if locked is None or locked.user_id != self.user.pk:
+                self._fail("invalid")
+            self._refuse_if_throttled(locked)
+            if locked.verify_token(code):
+                return locked
+            _cap_failures(locked)
+            failure = self._why_refused(locked, code)
+        # Raised after the commit: django-otp counted this wrong code.
+        self._fail(failure)
 
     def _refuse_if_throttled(self, device) -> None:
         allowed, details = device.verify_is_allowed()
@@ -120,7 +144,8 @@ class VerifyForm(forms.Form):
         if self.factor == "recovery":
             return "used_up"
         # A code of this device's recent time steps that django-otp refused
-        # all the same was used already (it accepts each step once, last_t).
+        # all the same, not for the delay (judged on the locked row first),
+        # was used already (it accepts each step once, last_t).
         totp = TOTP(device.bin_key, device.step, device.t0, device.digits)
         totp.drift = device.drift
         return "replayed" if totp.verify(int(code), device.tolerance) else "invalid"
@@ -128,3 +153,14 @@ class VerifyForm(forms.Form):
     def _fail(self, failure: str):
         self.failure = failure
         raise ValidationError(FAILURES[failure], code=failure)
+
+
+def _cap_failures(device) -> None:
+    """Count at most MAX_FAILURES_COUNTED wrong codes in a row on device (one
+    UPDATE, on the row only if over; django-otp counted the last one)."""
+    type(device).objects.filter(
+        pk=device.pk, throttling_failure_count__gt=MAX_FAILURES_COUNTED
+    ).update(throttling_failure_count=MAX_FAILURES_COUNTED)
+    device.throttling_failure_count = min(
+        device.throttling_failure_count, MAX_FAILURES_COUNTED
+    )

@@ -281,9 +281,9 @@ def _signed_in_with_agent(user, agent: str) -> Client:
         )
         assert response.status_code == 302, agent[:60]
         return client
-    # django-axes' access log cannot store a NUL on PostgreSQL (a 500 at login,
-    # not ours to fix here): our record of it is tested on the path that
-    # records a session signed in before recording began.
+    # A NUL signs in through the form too (users.signin.lockout drops it from
+    # what django-axes stores: test_attack_mfa_sessions.py); here it takes the
+    # path that records a session signed in before recording began.
     client.force_login(user)
     UserSession.objects.filter(session_key=client.session.session_key).delete()
     session = client.session
