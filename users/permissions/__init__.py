@@ -1,0 +1,156 @@
+"""Who may do what to whom: one rule each, as a raising check and a yes/no predicate.
+
+Services call the checks inside their transaction, on rows they have locked,
+so pages, the admin and commands obey the same rules; pages and the admin use
+the predicates to offer only what would be allowed. `actor` is the person
+acting; None is the system itself (an operator's command), to which only the
+rules protecting the site as a whole apply (never lose the last superuser).
+
+The privilege hierarchy: an actor may change another account - its identity,
+password, active state, groups, or its existence - only if the actor is a
+superuser, or the account is not a superuser and holds no permission (direct,
+through a group, or staff status) that the actor lacks.
+
+Split by concern: base (the actor, the hierarchy, site-wide refusals), accounts,
+signin (factors, sessions, lockouts, own password); this module holds the
+predicates and what a page may offer.
+"""
+
+from collections.abc import Callable
+
+from django.core.exceptions import PermissionDenied
+
+from ..models import User
+from .accounts import (
+    check_activate,
+    check_activate_all,
+    check_change,
+    check_create,
+    check_deactivate,
+    check_deactivate_all,
+    check_delete,
+    check_edit,
+    check_grant,
+    check_group_change,
+    check_set_password,
+)
+from .base import (
+    FIELD_LABELS,
+    SUPERUSER_ONLY_FIELDS,
+    VERBS,
+    check_actor,
+    check_manage,
+    check_manage_all,
+    fields_closed_to,
+    may_sign_in_to_staff_pages,
+    may_use_staff_page,
+    unrestricted,
+)
+from .signin import (
+    check_change_own_password,
+    check_end_sessions,
+    check_end_sessions_all,
+    check_lift_lockout,
+    check_own_factors,
+    check_reset_mfa,
+    check_reset_mfa_all,
+)
+
+
+def _predicate(check: Callable[..., None]) -> Callable[..., bool]:
+    def allowed(*args) -> bool:
+        try:
+            check(*args)
+        except PermissionDenied:
+            return False
+        return True
+
+    allowed.__name__ = check.__name__.replace("check_", "can_")
+    allowed.__doc__ = f"True if {check.__name__} would let this through."
+    return allowed
+
+
+can_edit = _predicate(check_edit)
+
+
+can_set_password = _predicate(check_set_password)
+
+
+can_end_sessions = _predicate(check_end_sessions)
+
+
+can_activate = _predicate(check_activate)
+
+
+can_deactivate = _predicate(check_deactivate)
+
+
+can_delete = _predicate(check_delete)
+
+
+can_grant = _predicate(check_grant)
+
+
+can_change_groups = _predicate(check_group_change)
+
+
+can_reset_mfa = _predicate(check_reset_mfa)
+
+
+can_lift_lockout = _predicate(check_lift_lockout)
+
+
+def offered_actions(actor: User, target: User) -> dict[str, bool]:
+    """What a page may offer actor on target's account."""
+    return {
+        "edit": can_edit(actor, target),
+        "password": can_set_password(actor, target),
+        "activate": not target.is_active and can_activate(actor, target),
+        "deactivate": target.is_active and can_deactivate(actor, target),
+        "delete": can_delete(actor, target),
+        "reset_mfa": can_reset_mfa(actor, target),
+        "end_sessions": can_end_sessions(actor, target),
+    }
+
+
+__all__ = [
+    "FIELD_LABELS",
+    "SUPERUSER_ONLY_FIELDS",
+    "VERBS",
+    "can_activate",
+    "can_change_groups",
+    "can_deactivate",
+    "can_delete",
+    "can_edit",
+    "can_end_sessions",
+    "can_grant",
+    "can_lift_lockout",
+    "can_reset_mfa",
+    "can_set_password",
+    "check_activate",
+    "check_activate_all",
+    "check_actor",
+    "check_change",
+    "check_change_own_password",
+    "check_create",
+    "check_deactivate",
+    "check_deactivate_all",
+    "check_delete",
+    "check_edit",
+    "check_end_sessions",
+    "check_end_sessions_all",
+    "check_grant",
+    "check_group_change",
+    "check_lift_lockout",
+    "check_manage",
+    "check_manage_all",
+    "check_own_factors",
+    "check_reset_mfa",
+    "check_reset_mfa_all",
+    "check_set_password",
+    "fields_closed_to",
+    "may_sign_in_to_staff_pages",
+    "may_use_staff_page",
+    "offered_actions",
+    "unrestricted",
+]

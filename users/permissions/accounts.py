@@ -1,0 +1,101 @@
+"""Rules for changing accounts: create, edit, grant, (de)activate, delete, passwords."""
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+
+from ..models import User
+from .base import (
+    SUPERUSER_ONLY_FIELDS,
+    check_actor,
+    check_manage,
+    check_manage_all,
+    refuse_losing_the_last_superuser,
+    refuse_self,
+    refuse_superuser_only,
+    unrestricted,
+)
+
+
+def check_create(actor: User | None, fields: Mapping[str, Any]) -> None:
+    check_actor(actor, "add")
+    refuse_superuser_only(
+        actor, {name for name in SUPERUSER_ONLY_FIELDS if fields.get(name)}
+    )
+
+
+def check_edit(actor: User | None, target: User) -> None:
+    """Opening target's account for editing at all."""
+    check_actor(actor, "change")
+    check_manage(actor, target)
+
+
+def check_change(actor: User | None, target: User, changes: Mapping[str, Any]) -> None:
+    """Refuse changes the actor may not make to target (target as stored)."""
+    check_edit(actor, target)
+    changed = {
+        name for name, value in changes.items() if getattr(target, name) != value
+    }
+    refuse_superuser_only(actor, changed & SUPERUSER_ONLY_FIELDS)
+    if changes.get("is_active") is False and target.is_active:
+        check_deactivate(actor, target)
+    if changes.get("is_superuser") is False and target.is_superuser:
+        refuse_losing_the_last_superuser([target], "remove superuser status from")
+    staff_after = changes.get("is_staff", target.is_staff)
+    if changes.get("is_superuser", target.is_superuser) and not staff_after:
+        raise PermissionDenied(
+            "A superuser needs staff status to reach the admin: remove superuser "
+            "status too, or keep staff status."
+        )
+
+
+def check_grant(actor: User | None, target: User, fields: Iterable[str] = ("groups",)):
+    """Setting groups or direct permissions: superusers only."""
+    check_edit(actor, target)
+    refuse_superuser_only(actor, set(fields) & SUPERUSER_ONLY_FIELDS)
+
+
+def check_group_change(actor: User | None) -> None:
+    """A group's permissions reach every member: changing them is a grant."""
+    if not unrestricted(actor):
+        raise PermissionDenied("Only a superuser can create, change or delete groups.")
+
+
+def check_activate(actor: User | None, target: User) -> None:
+    check_edit(actor, target)
+
+
+def check_deactivate(actor: User | None, target: User) -> None:
+    _check_taking_away(actor, target, permission="change", verb="deactivate")
+
+
+def check_deactivate_all(actor: User | None, targets: QuerySet) -> None:
+    check_actor(actor, "change")
+    if actor is not None and targets.filter(pk=actor.pk).exists():
+        raise PermissionDenied("You cannot deactivate your own account.")
+    check_manage_all(actor, targets)
+    refuse_losing_the_last_superuser(list(targets.superusers()), "deactivate")
+
+
+def check_activate_all(actor: User | None, targets: QuerySet) -> None:
+    check_actor(actor, "change")
+    check_manage_all(actor, targets)
+
+
+def check_delete(actor: User | None, target: User) -> None:
+    _check_taking_away(actor, target, permission="delete", verb="delete")
+
+
+def _check_taking_away(actor: User | None, target: User, *, permission, verb):
+    """Deactivating or deleting: never yourself, never above you, never the
+    last active superuser."""
+    check_actor(actor, permission)
+    refuse_self(actor, [target], verb)
+    check_manage(actor, target)
+    refuse_losing_the_last_superuser([target], verb)
+
+
+def check_set_password(actor: User | None, target: User) -> None:
+    check_edit(actor, target)
