@@ -2,99 +2,41 @@
 
 import importlib.util
 import secrets
-import sys
 import zoneinfo
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 
-import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from .environment import boolean, database, env, running_a_keyless_command, stop
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-# Schemes django-environ maps onto the two databases noogh supports.
-DATABASE_SCHEMES = {"postgres", "postgresql", "pgsql", "sqlite"}
-BOOLEAN_WORDS = {
-    "true": True,
-    "1": True,
-    "yes": True,
-    "on": True,
-    "false": False,
-    "0": False,
-    "no": False,
-    "off": False,
-}
-
-
-def _stop(message: str) -> None:
-    """Stop start-up with one clear line instead of a traceback."""
-    sys.exit(f"noogh: configuration error: {message}")
-
-
-def _boolean(name: str, default: bool) -> bool:
-    raw = env.str(name, default=str(default)).strip().lower()
-    if raw not in BOOLEAN_WORDS:
-        _stop(f"{name} must be true or false (got {raw!r})")
-    return BOOLEAN_WORDS[raw]
-
-
-def _database(url: str) -> dict:
-    scheme = urlsplit(url).scheme
-    if scheme not in DATABASE_SCHEMES:
-        _stop(
-            "DATABASE_URL must start with postgres:// or sqlite:/// "
-            f"(got {scheme + '://' if scheme else 'no scheme'})"
-        )
-    config = env.db_url_config(url)
-    if scheme == "sqlite":
-        config["ENGINE"] = "noogh_site.sqlite"  # skips PostgreSQL-only indexes
-    return config
-
-
-env = environ.Env()
 if (BASE_DIR / ".env").is_file():
     env.read_env(BASE_DIR / ".env")
 
 try:
-    DEBUG = _boolean("DEBUG", default=False)
+    DEBUG = boolean("DEBUG", default=False)
     SECRET_KEY = env.str("SECRET_KEY", default="")
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
     CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
     TIME_ZONE = env.str("TIME_ZONE", default="UTC")
     DATABASES = {
-        "default": _database(
+        "default": database(
             env.str("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
         )
     }
 except (ImproperlyConfigured, ValueError) as error:
-    _stop(str(error))
+    stop(str(error))
 
 if TIME_ZONE not in zoneinfo.available_timezones():
-    _stop(f"TIME_ZONE {TIME_ZONE!r} is not a known time zone (e.g. UTC, Europe/Paris)")
-# manage.py commands that read only the code and the schema: they sign
-# nothing, so a fresh clone (or CI) runs `makemigrations --check` or an operator
-# runs `migrate` without a SECRET_KEY. They get a throwaway random key.
-KEYLESS_COMMANDS = frozenset(
-    {"makemigrations", "migrate", "showmigrations", "sqlmigrate", "lintmigrations"}
-)
-
-
-def _running_a_keyless_command() -> bool:
-    argv = sys.argv
-    return (
-        len(argv) > 1
-        and Path(argv[0]).name == "manage.py"
-        and argv[1] in KEYLESS_COMMANDS
-    )
-
-
+    stop(f"TIME_ZONE {TIME_ZONE!r} is not a known time zone (e.g. UTC, Europe/Paris)")
 if not SECRET_KEY:
-    if _running_a_keyless_command():
+    if running_a_keyless_command():
         SECRET_KEY = secrets.token_urlsafe(50)
     elif not DEBUG:
-        _stop("SECRET_KEY must be set when DEBUG is off")
+        stop("SECRET_KEY must be set when DEBUG is off")
     else:
         # Only a developer's machine runs with DEBUG on; it never signs real data.
         SECRET_KEY = "insecure-development-key-do-not-use-in-production"
@@ -102,7 +44,7 @@ if not SECRET_KEY:
 # An optional read replica (noogh_site.routers): reads go there, writes and
 # read-your-writes to the primary. Its tests mirror the primary.
 if env.str("DATABASE_REPLICA_URL", default=""):
-    DATABASES["replica"] = _database(env.str("DATABASE_REPLICA_URL")) | {
+    DATABASES["replica"] = database(env.str("DATABASE_REPLICA_URL")) | {
         "TEST": {"MIRROR": "default"}
     }
 DATABASE_ROUTERS = ["noogh_site.routers.PrimaryReplicaRouter"]
@@ -221,7 +163,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if _boolean("STATIC_MANIFEST", default=False)
+        if boolean("STATIC_MANIFEST", default=False)
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
@@ -237,7 +179,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Sessions, cookies and HTTPS -------------------------------------------------
 # HTTPS defaults to on in production (DEBUG off); `make run` and the tests turn
 # it off because they serve plain http://127.0.0.1.
-HTTPS = _boolean("HTTPS", default=not DEBUG)
+HTTPS = boolean("HTTPS", default=not DEBUG)
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_TIMEOUT", default=30 * 60)
 # The timeout counts from the last request (noogh_site.middleware).
 SESSION_COOKIE_HTTPONLY = True
@@ -251,11 +193,11 @@ if HTTPS:
     # __Host- cookies are only accepted over HTTPS, for this exact host, path /.
     SESSION_COOKIE_NAME = "__Host-sessionid"
     CSRF_COOKIE_NAME = "__Host-csrftoken"
-    SECURE_SSL_REDIRECT = _boolean("SECURE_SSL_REDIRECT", default=True)
+    SECURE_SSL_REDIRECT = boolean("SECURE_SSL_REDIRECT", default=True)
     SECURE_HSTS_SECONDS = env.int("HSTS_SECONDS", default=365 * 24 * 3600)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = _boolean("HSTS_INCLUDE_SUBDOMAINS", default=True)
-    SECURE_HSTS_PRELOAD = _boolean("HSTS_PRELOAD", default=True)
-if _boolean("TRUST_X_FORWARDED_PROTO", default=False):
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = boolean("HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = boolean("HSTS_PRELOAD", default=True)
+if boolean("TRUST_X_FORWARDED_PROTO", default=False):
     # Behind a load balancer that terminates TLS: it says the original scheme.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -295,7 +237,7 @@ AXES_USERNAME_FORM_FIELD = "username"
 # client sent). One function for lockouts, the trail and the security log.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 if TRUSTED_PROXY_COUNT < 0:
-    _stop(f"TRUSTED_PROXY_COUNT must be 0 or more (got {TRUSTED_PROXY_COUNT})")
+    stop(f"TRUSTED_PROXY_COUNT must be 0 or more (got {TRUSTED_PROXY_COUNT})")
 AXES_CLIENT_IP_CALLABLE = "users.audit.request_client_ip"
 
 # --- Password hashing ------------------------------------------------------------
@@ -309,7 +251,7 @@ AXES_CLIENT_IP_CALLABLE = "users.audit.request_client_ip"
 # each already keeps every core busy; more at once only adds memory and wait.
 LOGIN_HASH_CONCURRENCY = env.str("LOGIN_HASH_CONCURRENCY", default="1").strip()
 if not (LOGIN_HASH_CONCURRENCY.isdigit() and int(LOGIN_HASH_CONCURRENCY) >= 1):
-    _stop(f"LOGIN_HASH_CONCURRENCY must be 1 or more (got {LOGIN_HASH_CONCURRENCY!r})")
+    stop(f"LOGIN_HASH_CONCURRENCY must be 1 or more (got {LOGIN_HASH_CONCURRENCY!r})")
 LOGIN_HASH_CONCURRENCY = int(LOGIN_HASH_CONCURRENCY)
 PASSWORD_HASHERS = [
     "users.signin.hashers.BoundedArgon2PasswordHasher",
@@ -322,7 +264,7 @@ PASSWORD_HASHERS = [
 # Staff must set up an authenticator app and pass it at every login before any
 # staff page or the admin (users.signin.gate). On by default in production; off
 # by default with DEBUG, so `make run` works without a phone.
-MFA_REQUIRED = _boolean("MFA_REQUIRED", default=not DEBUG)
+MFA_REQUIRED = boolean("MFA_REQUIRED", default=not DEBUG)
 # The account's label in authenticator apps: "noogh: alice".
 OTP_TOTP_ISSUER = env.str("MFA_ISSUER", default="noogh")
 # Wrong codes slow the next try down exponentially (1, 2, 4, 8 ... seconds after

@@ -1,0 +1,65 @@
+"""Reading the environment for the settings: one clear line, never a
+traceback, when a value makes no sense."""
+
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import environ
+
+env = environ.Env()
+
+# Schemes django-environ maps onto the two databases noogh supports.
+DATABASE_SCHEMES = {"postgres", "postgresql", "pgsql", "sqlite"}
+BOOLEAN_WORDS = {
+    "true": True,
+    "1": True,
+    "yes": True,
+    "on": True,
+    "false": False,
+    "0": False,
+    "no": False,
+    "off": False,
+}
+
+
+def stop(message: str) -> None:
+    """Stop start-up with one clear line instead of a traceback."""
+    sys.exit(f"noogh: configuration error: {message}")
+
+
+def boolean(name: str, default: bool) -> bool:
+    raw = env.str(name, default=str(default)).strip().lower()
+    if raw not in BOOLEAN_WORDS:
+        stop(f"{name} must be true or false (got {raw!r})")
+    return BOOLEAN_WORDS[raw]
+
+
+def database(url: str) -> dict:
+    scheme = urlsplit(url).scheme
+    if scheme not in DATABASE_SCHEMES:
+        stop(
+            "DATABASE_URL must start with postgres:// or sqlite:/// "
+            f"(got {scheme + '://' if scheme else 'no scheme'})"
+        )
+    config = env.db_url_config(url)
+    if scheme == "sqlite":
+        config["ENGINE"] = "noogh_site.sqlite"  # skips PostgreSQL-only indexes
+    return config
+
+
+# manage.py commands that read only the code and the schema: they sign
+# nothing, so a fresh clone (or CI) runs `makemigrations --check` or an operator
+# runs `migrate` without a SECRET_KEY. They get a throwaway random key.
+KEYLESS_COMMANDS = frozenset(
+    {"makemigrations", "migrate", "showmigrations", "sqlmigrate", "lintmigrations"}
+)
+
+
+def running_a_keyless_command() -> bool:
+    argv = sys.argv
+    return (
+        len(argv) > 1
+        and Path(argv[0]).name == "manage.py"
+        and argv[1] in KEYLESS_COMMANDS
+    )
