@@ -209,42 +209,42 @@ class UserAdmin(FilteredOnlyMixin, DeleteSelectionMixin, AuthUserAdmin):
         self._set_active(request, queryset, active=False)
 
     def _set_active(self, request, queryset, *, active: bool) -> None:
-        try:
-            changed = services.users_set_active(
-                actor=request.user, users=queryset, active=active
-            )
-        except PermissionDenied as error:
-            self.message_user(request, str(error), messages.ERROR)
-            return
         verb = "Activated" if active else "Deactivated"
-        self.message_user(request, f"{verb} {changed} user(s).", messages.SUCCESS)
+        self._apply(
+            request,
+            lambda: services.users_set_active(
+                actor=request.user, users=queryset, active=active
+            ),
+            verb + " {} user(s).",
+        )
 
     @admin.action(
         description="Reset two-factor authentication of selected users",
         permissions=["change"],
     )
     def reset_mfa_selected(self, request, queryset):
-        try:
-            reset = services.users_reset_mfa(actor=request.user, users=queryset)
-        except PermissionDenied as error:
-            self.message_user(request, str(error), messages.ERROR)
-            return
-        self.message_user(
+        self._apply(
             request,
-            f"Reset two-factor authentication of {reset} user(s); they set it up "
-            "again at their next login.",
-            messages.SUCCESS,
+            lambda: services.users_reset_mfa(actor=request.user, users=queryset),
+            "Reset two-factor authentication of {} user(s); they set it up again "
+            "at their next login.",
         )
 
     @admin.action(
         description="End all sessions of selected users", permissions=["change"]
     )
     def end_sessions_selected(self, request, queryset):
+        self._apply(
+            request,
+            lambda: services.users_end_sessions(actor=request.user, users=queryset),
+            "Ended all sessions of {} user(s).",
+        )
+
+    def _apply(self, request, change, done: str) -> None:
+        """Run a bulk service; its count in `done`, or its refusal, as a message."""
         try:
-            ended = services.users_end_sessions(actor=request.user, users=queryset)
+            count = change()
         except PermissionDenied as error:
             self.message_user(request, str(error), messages.ERROR)
             return
-        self.message_user(
-            request, f"Ended all sessions of {ended} user(s).", messages.SUCCESS
-        )
+        self.message_user(request, done.format(count), messages.SUCCESS)
