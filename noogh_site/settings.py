@@ -234,11 +234,12 @@ AXES_HTTP_RESPONSE_CODE = 429
 AXES_USERNAME_FORM_FIELD = "username"
 # The client address: REMOTE_ADDR, or with TRUSTED_PROXY_COUNT proxies in front
 # the address the outermost one appended to X-Forwarded-For (never what the
-# client sent). One function for lockouts, the trail and the security log.
+# client sent). One function for lockouts, the trail and the security log;
+# lockouts count an IPv6 client by its /64 (users.signin.lockout).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 if TRUSTED_PROXY_COUNT < 0:
     stop(f"TRUSTED_PROXY_COUNT must be 0 or more (got {TRUSTED_PROXY_COUNT})")
-AXES_CLIENT_IP_CALLABLE = "users.audit.request_client_ip"
+AXES_CLIENT_IP_CALLABLE = "users.signin.lockout.lockout_client_ip"
 
 # --- Password hashing ------------------------------------------------------------
 # Argon2id at OWASP's m=19 MiB, t=2, p=1, chosen by measurement (README,

@@ -9,13 +9,16 @@ one that names none, so unknown logins are throttled exactly like known ones.
 A row whose key is NULL has been forgiven: it counts against its IP only.
 """
 
+import hashlib
 import unicodedata
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from axes.models import AccessAttempt
 from django.conf import settings
+from django.db import connections, router
 from django.db.models import Max, QuerySet, Sum
 from django.utils import timezone
 
@@ -159,3 +162,29 @@ def _lockout(row: dict, accounts: dict[int, User]) -> Lockout:
         last_failure=row["last"],
         account=accounts.get(account_id(key)),
     )
+
+
+@contextmanager
+def one_attempt_at_a_time(address: str | None):
+    """Hold a PostgreSQL advisory lock on the client address (as lockouts count
+    it) from the lockout check to the recording of the failure.
+
+    axes checks the count, the password is checked, and only then is the
+    failure recorded: N logins sent at once all passed the check, so a burst
+    of 20 tried 20 passwords against a limit of 5. Every count (account+IP,
+    IP) includes the address, so one lock per address makes the check and the
+    record one step; logins from other addresses are not held up.
+    """
+    connection = connections[router.db_for_write(AccessAttempt)]
+    if connection.vendor != "postgresql":
+        yield  # SQLite serialises writes already; no production use
+        return
+    digest = hashlib.blake2b(f"noogh-login:{address or ''}".encode(), digest_size=8)
+    lock_id = int.from_bytes(digest.digest(), "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [lock_id])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [lock_id])

@@ -64,7 +64,12 @@ class FilteredOnlyChangeList(ChangeList):
     """
 
     def get_filters(self, request):
-        filters = super().get_filters(request)
+        try:
+            filters = super().get_filters(request)
+        except OverflowError as error:
+            # A date hierarchy year past C's int (?attempt_time__year=
+            # 99999999999): Django catches ValueError there, not this.
+            raise IncorrectLookupParameters(error) from error
         unclaimed = set(filters[2]) - self._date_hierarchy_parameters()
         if unclaimed:
             raise IncorrectLookupParameters(

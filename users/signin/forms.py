@@ -1,12 +1,13 @@
 """The login forms of the staff pages and of the admin."""
 
+from axes.helpers import get_client_ip_address
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 
-from .. import permissions
+from .. import attempts, permissions
 from ..models import User
 
 # The longest email address; usernames are shorter.
@@ -28,6 +29,17 @@ class LoginLengthMixin:
         username.max_length = LOGIN_MAX_LENGTH
         username.widget.attrs["maxlength"] = LOGIN_MAX_LENGTH
         username.validators.append(MaxLengthValidator(LOGIN_MAX_LENGTH))
+
+
+class OneAttemptAtATimeMixin:
+    """The lockout check, the password check and the recording of a failure
+    happen one login at a time per client address (attempts.one_attempt_at_a_time),
+    so logins sent at once cannot all pass the check before any failure counts."""
+
+    def clean(self):
+        address = get_client_ip_address(self.request) if self.request else None
+        with attempts.one_attempt_at_a_time(address):
+            return super().clean()
 
 
 class StaffOnlyMixin:
@@ -53,7 +65,9 @@ class StaffOnlyMixin:
         super().confirm_login_allowed(user)
 
 
-class LoginForm(LoginLengthMixin, StaffOnlyMixin, AuthenticationForm):
+class LoginForm(
+    OneAttemptAtATimeMixin, LoginLengthMixin, StaffOnlyMixin, AuthenticationForm
+):
     """Log in with a username or an email address."""
 
     def __init__(self, *args, **kwargs):
@@ -61,5 +75,7 @@ class LoginForm(LoginLengthMixin, StaffOnlyMixin, AuthenticationForm):
         self.fields["username"].label = "Username or email"
 
 
-class AdminLoginForm(LoginLengthMixin, StaffOnlyMixin, AdminAuthenticationForm):
+class AdminLoginForm(
+    OneAttemptAtATimeMixin, LoginLengthMixin, StaffOnlyMixin, AdminAuthenticationForm
+):
     pass

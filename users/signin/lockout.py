@@ -1,6 +1,8 @@
 """django-axes, keyed on the account, with two limits: a strict one per
 account+IP, a looser one per IP; and the page a locked-out client sees."""
 
+import ipaddress
+
 from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_client_username
 from django.conf import settings
@@ -10,6 +12,23 @@ from django.utils import timezone
 from django.utils.timesince import timeuntil
 
 from .. import attempts
+from ..audit import request_client_ip
+
+# An IPv6 client is counted by its /64: one subscriber gets a whole /64 (often
+# more), so counting single addresses gave 2**64 x 5 tries at one account.
+IPV6_LOCKOUT_PREFIX = 64
+
+
+def lockout_client_ip(request) -> str | None:
+    """AXES_CLIENT_IP_CALLABLE: the client address (users.audit.request_client_ip)
+    as lockouts count it - an IPv6 address by its /64 network, written as the
+    network's first address ("2001:db8:1:2::"). The trail and the security log
+    keep the full address."""
+    address = request_client_ip(request)
+    if address is None or ":" not in address:
+        return address
+    network = ipaddress.ip_network(f"{address}/{IPV6_LOCKOUT_PREFIX}", strict=False)
+    return str(network.network_address)
 
 
 def lockout_key(request, credentials: dict | None) -> str:
