@@ -46,9 +46,10 @@ migration-lint: $(VENV)/.dev
 	DEBUG=true $(PY) manage.py lintmigrations users --sql-analyser postgresql \
 		--no-cache --warnings-as-errors --quiet ok ignore
 
-# The whole test suite, on SQLite unless DATABASE_URL points at PostgreSQL.
+# The whole test suite, on SQLite unless DATABASE_URL points at PostgreSQL, on
+# every core (pytest-xdist; PYTEST_ARGS="-n 0" runs it in one process).
 test: $(VENV)/.dev
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n auto --dist worksteal $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .

@@ -45,6 +45,9 @@ def database(url: str) -> dict:
     config = env.db_url_config(url)
     if scheme == "sqlite":
         config["ENGINE"] = "noogh_site.sqlite"  # skips PostgreSQL-only indexes
+        # Tests in memory, as Django does for its own SQLite backend (test
+        # runners key that default on the engine's name, which is ours here).
+        config["TEST"] = {"NAME": ":memory:"}
     return config
 
 

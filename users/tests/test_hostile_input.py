@@ -39,7 +39,7 @@ CORPUS_TEXT = (DATA / "hostile_inputs.json").read_text()
 CORPUS = json.loads(CORPUS_TEXT)
 SHAPES = json.loads((DATA / "hostile_shapes.json").read_text())
 FULL_CORPUS = os.environ.get("NOOGH_FULL_CORPUS") == "1"
-SAMPLE_SIZE = 64
+SAMPLE_SIZE = 32
 LIST_PARAMETERS = (
     "q",
     "is_active",
