@@ -1,6 +1,9 @@
+from datetime import timedelta
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from users.models import User
 
@@ -49,3 +52,19 @@ def test_demo_superuser_login_is_printed(capsys, client):
 def test_negative_count_is_refused():
     with pytest.raises(CommandError, match="--count"):
         call_command("seed_users", "--count", "-1")
+
+
+def test_sign_ups_reach_up_to_today(client):
+    """Date filters find recent sign-ups in a demo: the newest is from the last
+    day, none is in the future, the oldest about three years back."""
+    call_command("seed_users", "--count", "300", "--seed", "1")
+    now = timezone.now()
+    newest = User.objects.latest("created_at").created_at
+    oldest = User.objects.earliest("created_at").created_at
+    assert now - timedelta(days=1, minutes=1) <= newest <= now
+    assert timedelta(days=3 * 365 - 5) <= now - oldest <= timedelta(days=3 * 365 + 1)
+    client.force_login(User.objects.create_superuser("root", "root@example.com", "x"))
+    week_ago = (now - timedelta(days=7)).date().isoformat()
+    response = client.get(reverse("users:list"), {"created_after": week_ago})
+    assert response.status_code == 200
+    assert response.context["page"].rows

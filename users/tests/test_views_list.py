@@ -213,3 +213,10 @@ def test_list_query_budget(client, login, django_assert_max_num_queries):
     with django_assert_max_num_queries(7):
         response = client.get(LIST, {"q": "user", "is_active": "true"})
     assert len(response.context["page"].rows) == 25
+
+
+def test_export_is_offered_only_when_something_matches(superuser_client):
+    UserFactory(full_name="Grace Hopper")
+    export = reverse("users:export")
+    assert export in superuser_client.get(LIST, {"q": "hopper"}).content.decode()
+    assert export not in superuser_client.get(LIST, {"q": "nobody"}).content.decode()

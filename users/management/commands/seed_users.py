@@ -23,12 +23,16 @@ SURNAME_STEMS = (
 ).split()
 SURNAME_ENDINGS = "son ley ford man ton wood well berg ridge field".split()
 SURNAMES = [stem + ending for stem in SURNAME_STEMS for ending in SURNAME_ENDINGS]
-EPOCH = datetime(2023, 1, 1, tzinfo=UTC)
-SPAN_SECONDS = 3 * 365 * 24 * 3600
+# Sign-ups spread over the three years up to today, so that date filters
+# ("last 7 days", "last month") find someone in a demo.
+SPAN = timedelta(days=3 * 365)
 
 
-def demo_users(count: int, seed: int) -> Iterator[tuple]:
-    """The same rows (imports.STAGED_COLUMNS) for the same count and seed."""
+def demo_users(count: int, seed: int, until: datetime | None = None) -> Iterator[tuple]:
+    """The same rows (imports.STAGED_COLUMNS) for the same count, seed and
+    `until` (by default the start of today, UTC: the same rows all day)."""
+    end = until or datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    start = end - SPAN
     rng = random.Random(seed)
     unusable_password = make_password(None)
     for number in range(1, count + 1):
@@ -44,9 +48,10 @@ def demo_users(count: int, seed: int) -> Iterator[tuple]:
             False,
             # Sign-ups arrive in time order on a live site, so ids and
             # created_at rise together (the jitter keeps a few out of step).
-            EPOCH
+            start
             + timedelta(
-                seconds=SPAN_SECONDS * number / max(count, 1) + rng.randrange(60)
+                seconds=SPAN.total_seconds() * number / max(count, 1)
+                - rng.randrange(60)
             ),
             unusable_password,
         )

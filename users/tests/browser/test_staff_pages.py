@@ -66,6 +66,7 @@ def test_refused_parameters_are_shown_beside_the_search_form(staff_page, axe):
     field.fill("2025-03-01")
     page.get_by_role("button", name="Search").click()  # starts again at page 1
     expect(page.locator(".count")).to_contain_text("0 users")
+    expect(page.get_by_role("link", name="Export CSV")).to_have_count(0)
     assert axe(page) == []
 
 
@@ -168,3 +169,41 @@ def test_admin_changelist_search_and_bulk_action(staff_page):
     page.get_by_role("button", name="Run").click()
     expect(page.get_by_text("Deactivated 1 user(s).")).to_be_visible()
     assert not User.objects.get_by_username("alan").is_active
+
+
+def _luminance(rgb: str) -> float:
+    channels = [int(part) / 255 for part in rgb[rgb.index("(") + 1 : -1].split(",")[:3]]
+    linear = [
+        c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels
+    ]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _contrast(first: str, second: str) -> float:
+    light, dark = sorted([_luminance(first), _luminance(second)], reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_focus_ring_and_field_borders_stand_out(staff_page, scheme):
+    """WCAG 1.4.11: 3:1 for the focus ring and input borders, light and dark."""
+    page = staff_page
+    page.emulate_media(color_scheme=scheme)
+    page.get_by_label("Search", exact=True).focus()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Shift+Tab")  # focus by keyboard: :focus-visible
+    colors = page.evaluate(
+        """() => {
+            const field = document.activeElement;
+            const style = getComputedStyle(field);
+            return {
+                ring: style.outlineColor,
+                border: style.borderTopColor,
+                page: getComputedStyle(document.body).backgroundColor,
+                form: getComputedStyle(field.closest("form")).backgroundColor,
+            };
+        }"""
+    )
+    for behind in (colors["page"], colors["form"]):
+        assert _contrast(colors["ring"], behind) >= 3, (scheme, colors)
+        assert _contrast(colors["border"], behind) >= 3, (scheme, colors)
