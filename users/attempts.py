@@ -115,15 +115,6 @@ def failures_in(records: QuerySet) -> int:
     return records.aggregate(total=Sum("failures_since_start"))["total"] or 0
 
 
-def forgive(ip: str, key: str) -> int:
-    """Stop counting key's failures from this IP against it; they still count
-    against the IP until they expire. Returns the failures forgiven."""
-    records = attempts_from(ip, key)
-    forgiven = failures_in(records)
-    records.update(username=None)
-    return forgiven
-
-
 def current_lockouts(limit: int) -> tuple[list[Lockout], int]:
     """The lockouts in force, latest failure first: at most `limit`, and how
     many there are in all."""

@@ -32,6 +32,22 @@ SEARCH_HELP = (
 )
 
 
+def estimated_row_count(model) -> int | None:
+    """The planner's row estimate for a model's whole table (PostgreSQL), else
+    None. COUNT(*) reads every row (~100 ms at 1M); pg_class.reltuples is kept
+    fresh by autovacuum and costs nothing."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
+            [model._meta.db_table],
+        )
+        row = cursor.fetchone()
+    # -1 until the table is first analysed.
+    return row[0] if row and row[0] >= 0 else None
+
+
 def _is_email(term: str) -> bool:
     try:
         validate_email(term)
@@ -109,6 +125,13 @@ class UserQuerySet(models.QuerySet):
         # Without order_by() the LIMIT subquery keeps the list's ORDER BY and
         # PostgreSQL walks a sort index through every non-matching row.
         return self.order_by()[: cap + 1].count()
+
+    def sort_key_of(self, pk: int, ordering: str) -> tuple[Any, int] | None:
+        """(sort value, id) of one row, as stored now (a primary-key lookup);
+        None when it is gone."""
+        field = ordering.removeprefix("-")
+        values = list(self.filter(pk=pk).values_list(field, flat=True)[:1])
+        return (values[0], pk) if values else None
 
     def get_or_none(self, **filters: Any) -> User | None:
         return self.filter(**filters).first()
@@ -201,24 +224,15 @@ class UserQuerySet(models.QuerySet):
         return fields
 
 
-class UserManager(AuthUserManager.from_queryset(UserQuerySet)):
+class EstimatedCountMixin:
+    """For the admin's paginator (users.pagination): the whole table's size
+    without COUNT(*)."""
+
     def estimated_count(self) -> int | None:
-        """The planner's row estimate for the whole table (PostgreSQL), else None.
+        return estimated_row_count(self.model)
 
-        COUNT(*) reads every row (~100 ms at 1M); pg_class.reltuples is kept
-        fresh by autovacuum and costs nothing.
-        """
-        if connection.vendor != "postgresql":
-            return None
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
-                [self.model._meta.db_table],
-            )
-            row = cursor.fetchone()
-        # -1 until the table is first analysed.
-        return row[0] if row and row[0] >= 0 else None
 
+class UserManager(EstimatedCountMixin, AuthUserManager.from_queryset(UserQuerySet)):
     def get_by_natural_key(self, username: str) -> User:
         return self.get_queryset().with_username(username).get()
 
@@ -260,3 +274,9 @@ class UserSessionQuerySet(models.QuerySet):
         return self.filter(user=user).exclude(
             epoch=user.session_epoch, expires_at__gt=expired_before
         )
+
+
+class AuditEventManager(
+    EstimatedCountMixin, models.Manager.from_queryset(AuditEventQuerySet)
+):
+    pass

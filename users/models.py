@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .managers import (
     SEARCH_FIELDS,
-    AuditEventQuerySet,
+    AuditEventManager,
     UserManager,
     UserSessionQuerySet,
 )
@@ -227,7 +227,7 @@ class AuditEvent(models.Model):
     ip = models.GenericIPAddressField(_("client IP"), null=True, blank=True)
     changes = models.JSONField(_("changes"), default=dict, blank=True)
 
-    objects = AuditEventQuerySet.as_manager()
+    objects = AuditEventManager()
 
     class Meta:
         verbose_name = _("audit event")

@@ -56,9 +56,7 @@ def read_token(token: str, ordering: str) -> tuple[str, int]:
 def _boundary(ordering: str, pk: int) -> tuple[Any, int] | None:
     """The (sort value, id) of the row a token names, as stored now (one
     primary-key lookup); None when that row has been deleted."""
-    field = ordering.removeprefix("-")
-    values = list(User.objects.filter(pk=pk).values_list(field, flat=True)[:1])
-    return (values[0], pk) if values else None
+    return User.objects.sort_key_of(pk, ordering)
 
 
 def _reverse(ordering: str) -> str:
@@ -139,7 +137,7 @@ def result_count(queryset: UserQuerySet, *, filtered: bool) -> ResultCount:
 
 
 class EstimatedCountPaginator(Paginator):
-    """Uses the planner's estimate for the unfiltered table instead of COUNT(*),
+    """Uses the planner's estimate for an unfiltered table instead of COUNT(*),
     and stops at MAX_ADMIN_PAGES: past that, OFFSET reads every row it skips
     (~500 ms at 250,000 rows), so deeper results are reached by narrowing the
     search or by the keyset-paged staff list at /users/."""
@@ -147,7 +145,7 @@ class EstimatedCountPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         if not self.object_list.query.where:
-            estimate = User.objects.estimated_count()
+            estimate = self.object_list.model._default_manager.estimated_count()
             if estimate is not None and estimate > COUNT_CAP:
                 return estimate
         return super().count

@@ -3,6 +3,7 @@
 from django.contrib import admin
 
 from ..models import AuditEvent
+from ..pagination import EstimatedCountPaginator
 from .mixins import FilteredOnlyMixin
 
 
@@ -14,6 +15,8 @@ class AuditEventAdmin(FilteredOnlyMixin, admin.ModelAdmin):
     list_filter = ("action", "at")
     search_fields = ("=actor_label", "=target_label")
     show_full_result_count = False
+    # The trail outgrows the users table (an import writes an event per row).
+    paginator = EstimatedCountPaginator
 
     def has_add_permission(self, request):
         return False

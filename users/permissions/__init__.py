@@ -54,6 +54,7 @@ from .signin import (
     check_own_factors,
     check_reset_mfa,
     check_reset_mfa_all,
+    must_set_up_second_factor,
 )
 
 
@@ -151,6 +152,7 @@ __all__ = [
     "fields_closed_to",
     "may_sign_in_to_staff_pages",
     "may_use_staff_page",
+    "must_set_up_second_factor",
     "offered_actions",
     "unrestricted",
 ]

@@ -1,11 +1,18 @@
 """Rules for sign-in matters: second factors, sessions, lockouts, your own password."""
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 
 from ..models import User
 from .accounts import check_edit
 from .base import check_actor, check_manage, check_manage_all
+
+
+def must_set_up_second_factor(user: User) -> bool:
+    """Staff (and superusers) set up a second factor before any page while
+    the site requires one (MFA_REQUIRED)."""
+    return settings.MFA_REQUIRED and (user.is_staff or user.is_superuser)
 
 
 def check_reset_mfa(actor: User | None, target: User) -> None:

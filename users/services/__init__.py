@@ -21,8 +21,14 @@ from .accounts import (
 from .base import FROM_REQUEST, UserGone
 from .groups import group_delete, group_save
 from .imports import ImportConflict, ImportRefused, users_import
-from .lockouts import lockout_lift
-from .mfa import mfa_enrol, mfa_new_recovery_codes, user_reset_mfa, users_reset_mfa
+from .lockouts import lockout_forgive, lockout_lift
+from .mfa import (
+    mfa_cap_failures,
+    mfa_enrol,
+    mfa_new_recovery_codes,
+    user_reset_mfa,
+    users_reset_mfa,
+)
 from .sessions import (
     session_end,
     session_forgotten,
@@ -41,7 +47,9 @@ __all__ = [
     "UserGone",
     "group_delete",
     "group_save",
+    "lockout_forgive",
     "lockout_lift",
+    "mfa_cap_failures",
     "mfa_enrol",
     "mfa_new_recovery_codes",
     "session_end",

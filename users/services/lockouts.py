@@ -40,6 +40,17 @@ def lockout_lift(*, actor=FROM_REQUEST, ip: str, login_key: str | None = None) -
     return failures
 
 
+def lockout_forgive(*, ip: str, login_key: str) -> int:
+    """After a successful login: stop counting login_key's failures from ip
+    against it; they still count against the IP until they expire. Returns
+    the failures forgiven. Bookkeeping of the login itself: no actor to judge,
+    nothing for the trail (the login is on the security log)."""
+    records = attempts.attempts_from(ip, login_key)
+    forgiven = attempts.failures_in(records)
+    records.update(username=None)
+    return forgiven
+
+
 def _record(actor, ip: str, login_key: str | None, failures: int) -> None:
     account = attempts.account_of(login_key)
     label = attempts.lockout_label(login_key, ip, account)[:MAX_LABEL]

@@ -161,3 +161,24 @@ def _delete_devices(users: QuerySet) -> int:
         devices.delete()[1].get(devices.model._meta.label, 0)
         for devices in factors.devices_of(users)
     )
+
+
+# Wrong codes in a row slow the next try down 1, 2, 4 ... seconds (django-otp,
+# per device); counted up to this many, so the delay stops doubling at 2**12 s
+# (68 minutes). Unbounded, someone holding only the password could, with a
+# request now and then, keep the owner's right codes refused for weeks - and
+# for as long again after losing the password. Capped, a guesser gets one try
+# every 68 minutes: about a 2% chance a year against a 6-digit code (3 are
+# accepted at a time), each try a warning on the security log.
+MAX_FAILURES_COUNTED = 13
+
+
+def mfa_cap_failures(device) -> None:
+    """Count at most MAX_FAILURES_COUNTED wrong codes in a row on device (one
+    UPDATE, on the row only if over; django-otp counted the last one)."""
+    type(device).objects.filter(
+        pk=device.pk, throttling_failure_count__gt=MAX_FAILURES_COUNTED
+    ).update(throttling_failure_count=MAX_FAILURES_COUNTED)
+    device.throttling_failure_count = min(
+        device.throttling_failure_count, MAX_FAILURES_COUNTED
+    )

@@ -8,11 +8,10 @@ OPEN_VIEWS), so forgetting a decorator cannot open a page. A session that has
 not set up an authenticator app yet is sent to do so; one that has, to pass it.
 """
 
-from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.urls import reverse
 
-from .. import factors
+from .. import factors, permissions
 
 # The pages a staff session needs before it has passed its second factor.
 OPEN_VIEWS = frozenset(
@@ -39,7 +38,7 @@ def second_factor_step(user) -> str | None:
         return None
     if factors.is_enrolled(user):
         return "mfa:verify"
-    if settings.MFA_REQUIRED and (user.is_staff or user.is_superuser):
+    if permissions.must_set_up_second_factor(user):
         return "mfa:setup"
     return None
 

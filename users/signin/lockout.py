@@ -6,12 +6,11 @@ import ipaddress
 from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_client_username
 from django.conf import settings
-from django.db.models import Sum
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.timesince import timeuntil
 
-from .. import attempts
+from .. import attempts, services
 from ..audit import request_client_ip
 
 # An IPv6 client is counted by its /64: one subscriber gets a whole /64 (often
@@ -76,7 +75,7 @@ class TieredLockoutHandler(AxesDatabaseHandler):
 
     def get_failures(self, request, credentials=None) -> int:
         pair, address = (
-            records.aggregate(total=Sum("failures_since_start"))["total"] or 0
+            attempts.failures_in(records)
             for records in self.get_user_attempts(request, credentials)
         )
         scaled = (
@@ -90,7 +89,7 @@ class TieredLockoutHandler(AxesDatabaseHandler):
         holding one valid account could interleave logins with guesses at
         others without limit; forgiven failures still count against the IP."""
         key = get_client_username(request, credentials)
-        return attempts.forgive(request.axes_ip_address, key)
+        return services.lockout_forgive(ip=request.axes_ip_address, login_key=key)
 
     def user_login_failed(self, sender, credentials, request=None, **kwargs):
         if request is not None:

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django_otp.models import Device
 from django_otp.oath import TOTP
 
-from .. import factors
+from .. import factors, services
 
 # Long enough for any code typed with spaces or dashes; a longer value is an
 # error before any device is asked.
@@ -23,14 +23,6 @@ CODE_MAX_LENGTH = 32
 AUTHENTICATOR_CODE = re.compile(r"[0-9]{6}", re.ASCII)
 RECOVERY_CODE = re.compile(r"[a-z2-7]{8}", re.ASCII)
 SEPARATORS = re.compile(r"[\s-]+")
-# Wrong codes in a row slow the next try down 1, 2, 4 ... seconds (django-otp,
-# per device); counted up to this many, so the delay stops doubling at 2**12 s
-# (68 minutes). Unbounded, someone holding only the password could, with a
-# request now and then, keep the owner's right codes refused for weeks - and
-# for as long again after losing the password. Capped, a guesser gets one try
-# every 68 minutes: about a 2% chance a year against a 6-digit code (3 are
-# accepted at a time), each try a warning on the security log.
-MAX_FAILURES_COUNTED = 13
 FAILURES = {
     "invalid": "That code is not valid. Enter the code your app shows now.",
     "replayed": "That code was already used: each code works once. Wait for "
@@ -106,7 +98,7 @@ class VerifyForm(forms.Form):
             )
         if device is None:
             self._fail("invalid")
-        _cap_failures(device)
+        services.mfa_cap_failures(device)
         self._refuse_if_throttled(device)  # before waiting for the lock
         self.device = self._verify(device, code)
         return code
@@ -123,7 +115,7 @@ class VerifyForm(forms.Form):
             self._refuse_if_throttled(locked)
             if locked.verify_token(code):
                 return locked
-            _cap_failures(locked)
+            services.mfa_cap_failures(locked)
             failure = self._why_refused(locked, code)
         # Raised after the commit: django-otp counted this wrong code.
         self._fail(failure)
@@ -153,14 +145,3 @@ class VerifyForm(forms.Form):
     def _fail(self, failure: str):
         self.failure = failure
         raise ValidationError(FAILURES[failure], code=failure)
-
-
-def _cap_failures(device) -> None:
-    """Count at most MAX_FAILURES_COUNTED wrong codes in a row on device (one
-    UPDATE, on the row only if over; django-otp counted the last one)."""
-    type(device).objects.filter(
-        pk=device.pk, throttling_failure_count__gt=MAX_FAILURES_COUNTED
-    ).update(throttling_failure_count=MAX_FAILURES_COUNTED)
-    device.throttling_failure_count = min(
-        device.throttling_failure_count, MAX_FAILURES_COUNTED
-    )

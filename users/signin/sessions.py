@@ -143,7 +143,7 @@ def _carry_over(request, user: User, record_id: int) -> None:
     account's new epoch - but only if the session is valid under that epoch,
     so a session ended meanwhile does not reappear in the list."""
     session = request.session
-    fresh = User.objects.filter(pk=user.pk).first()
+    fresh = User.objects.get_or_none(pk=user.pk)
     if fresh is None or not constant_time_compare(
         session.get(HASH_SESSION_KEY, ""), fresh.get_session_auth_hash()
     ):

@@ -31,7 +31,7 @@ class Command(changepassword.Command):
 
     def handle(self, *args, username: str | None = None, **options):
         username = username or getpass.getuser()
-        user = User.objects.with_username(username).first()
+        user = User.objects.get_by_username(username)
         if user is None:
             raise CommandError(f"user '{username}' does not exist")
         self.stdout.write(f"Changing password for user '{user.username}'")

@@ -19,7 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("username")
 
     def handle(self, *args, username: str, **options):
-        user = User.objects.with_username(username).first()
+        user = User.objects.get_by_username(username)
         if user is None:
             raise CommandError(f"No user named {username!r}.")
         # actor=None: the system, run by an operator with shell access.
