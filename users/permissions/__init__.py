@@ -33,6 +33,7 @@ from .accounts import (
     check_grant,
     check_group_change,
     check_set_password,
+    grant_refusals,
 )
 from .base import (
     FIELD_LABELS,
@@ -111,6 +112,7 @@ def offered_actions(actor: User, target: User) -> dict[str, bool]:
         "delete": can_delete(actor, target),
         "reset_mfa": can_reset_mfa(actor, target),
         "end_sessions": can_end_sessions(actor, target),
+        "grant": can_grant(actor, target),
     }
 
 
@@ -150,6 +152,7 @@ __all__ = [
     "check_reset_mfa_all",
     "check_set_password",
     "fields_closed_to",
+    "grant_refusals",
     "may_sign_in_to_staff_pages",
     "may_use_staff_page",
     "must_set_up_second_factor",
