@@ -316,7 +316,7 @@ class AuditEventQuerySet(models.QuerySet):
     def key_of(self, pk: int) -> tuple[datetime, int] | None:
         """(at, id) of one of these events (a primary-key lookup); None when
         it is not one of them."""
-        values = list(self.filter(pk=pk).values_list("at", flat=True)[:1])
+        values = list(self.order_by().filter(pk=pk).values_list("at", flat=True)[:1])
         return (values[0], pk) if values else None
 
 

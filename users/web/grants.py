@@ -79,14 +79,33 @@ class GroupedCheckboxes(forms.CheckboxSelectMultiple):
         return option
 
 
+class IdChoices(forms.ModelMultipleChoiceField):
+    """An id beyond what the database stores is a choice that does not exist
+    (a form error), not a query the database refuses."""
+
+    def _check_values(self, value):
+        for pk in value:
+            try:
+                number = int(str(pk))
+            except ValueError:
+                continue  # Django's own "not a valid value"
+            if not 0 < number < 2**31:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": pk},
+                )
+        return super()._check_values(value)
+
+
 class GrantsForm(forms.Form):
-    groups = forms.ModelMultipleChoiceField(
+    groups = IdChoices(
         queryset=Group.objects.order_by("name"),
         required=False,
         widget=GroupedCheckboxes,
         help_text="Members get every permission of the group.",
     )
-    user_permissions = forms.ModelMultipleChoiceField(
+    user_permissions = IdChoices(
         label="Permissions given directly",
         queryset=Permission.objects.select_related("content_type").order_by(
             "content_type__app_label", "content_type__model", "codename"
@@ -97,13 +116,12 @@ class GrantsForm(forms.Form):
     )
 
     def __init__(self, *args, actor: User, account: User, **kwargs):
-        kwargs.setdefault(
-            "initial",
-            {
-                "groups": list(account.groups.all()),
-                "user_permissions": list(account.user_permissions.all()),
-            },
-        )
+        # What the account holds now: the form shows it, and has_changed()
+        # compares with it.
+        kwargs["initial"] = {
+            "groups": list(account.groups.all()),
+            "user_permissions": list(account.user_permissions.all()),
+        }
         super().__init__(*args, **kwargs)
         self.actor = actor
         field = self.fields["user_permissions"]
