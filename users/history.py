@@ -34,7 +34,10 @@ SENTENCES = {
     Action.END_SESSION: "A session ended",
     Action.END_SESSIONS: "All sessions ended",
     Action.UNLOCK: "Lockout lifted",
+    Action.PASSWORD_LINK: "Password link sent",
 }
+# services.links records "invitation sent to a@x" or "reset sent to a@x".
+LINK_KINDS = {"invitation": "Invitation", "reset": "Password reset link"}
 PASSWORD_SENTENCES = {
     "set": "Password set",
     "made unusable": "Password made unusable (no password login)",
@@ -64,6 +67,7 @@ SAID_BY_THE_SENTENCE = {
     Action.ACTIVATE: {"is_active"},
     Action.DEACTIVATE: {"is_active"},
     Action.PASSWORD: {"password"},
+    Action.PASSWORD_LINK: {"password_link"},
 }
 
 
@@ -142,6 +146,11 @@ def _sentence(event: AuditEvent) -> str:
     if event.action == Action.PASSWORD:
         recorded = (event.changes or {}).get("password") or [None, None]
         what = PASSWORD_SENTENCES.get(recorded[-1], what)
+    elif event.action == Action.PASSWORD_LINK:
+        recorded = (event.changes or {}).get("password_link") or [None, ""]
+        kind, _, rest = str(recorded[-1]).partition(" ")
+        if kind in LINK_KINDS and rest:
+            what = f"{LINK_KINDS[kind]} {rest}"
     elif event.action == Action.GRANT and event.target_id is None:
         deleted = "deleted group" in (event.changes or {})
         what = f"{'Deleted' if deleted else 'Changed'} {event.target_label}".strip()

@@ -158,6 +158,19 @@ CASES = [
         "Lockout lifted by ana",
         ["Lockout: 5 failed logins from 192.0.2.1"],
     ),
+    (
+        event(Action.PASSWORD_LINK, {"password_link": [None, "reset sent to b@x.org"]}),
+        "Password reset link sent to b@x.org by ana",
+        [],
+    ),
+    (
+        event(
+            Action.PASSWORD_LINK,
+            {"password_link": [None, "invitation sent to b@x.org"]},
+        ),
+        "Invitation sent to b@x.org by ana",
+        [],
+    ),
 ]
 
 

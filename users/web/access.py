@@ -18,6 +18,11 @@ class StaffPermissionRequiredMixin(PermissionRequiredMixin):
             self.request.user, self.permission_required
         )
 
+    def get_permission_denied_message(self) -> str:
+        return permissions.missing_for_staff_page(
+            self.request.user, self.permission_required
+        )
+
 
 class RuleCheckedOnOpenMixin:
     """A form the rules would refuse is not shown: the user's page says why."""

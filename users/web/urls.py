@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import factors, grants, history, lockouts, sessions, views
+from . import factors, grants, history, links, lockouts, sessions, views
 
 app_name = "users"
 
@@ -27,6 +27,11 @@ urlpatterns = [
     path("<int:pk>/password/", views.UserPasswordView.as_view(), name="password"),
     path("<int:pk>/access/", grants.UserAccessView.as_view(), name="access"),
     path("<int:pk>/history/", history.UserHistoryView.as_view(), name="history"),
+    path(
+        "<int:pk>/password-link/",
+        links.UserPasswordLinkView.as_view(),
+        name="password_link",
+    ),
     path(
         "<int:pk>/two-factor/reset/",
         factors.UserResetMFAView.as_view(),
