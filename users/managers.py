@@ -58,10 +58,15 @@ def _is_email(term: str) -> bool:
 
 def permissions_of(user: User) -> QuerySet[Permission]:
     """The permissions user holds, directly or through a group (superuser
-    status aside), each once, by app and name."""
+    status aside), each once, by app and name; `direct` says which are given
+    to user itself."""
     held = Permission.objects.filter(Q(user=user.pk) | Q(group__user=user.pk))
+    given = Permission.user_set.through.objects.filter(
+        user=user.pk, permission=OuterRef("pk")
+    )
     return (
         Permission.objects.filter(pk__in=held.values("pk"))
+        .annotate(direct=Exists(given))
         .select_related("content_type")
         .order_by("content_type__app_label", "content_type__model", "codename")
     )

@@ -190,8 +190,7 @@ def test_detail_page_query_budget(client, django_assert_max_num_queries):
         )
     client.get(detail_url(target))  # refreshes the session expiry
     # Session, actor, target, second factors, sessions, offered actions (the
-    # hierarchy once), groups, direct and effective permissions, the latest
-    # events and their count.
-    with django_assert_max_num_queries(14):
+    # hierarchy once), groups, permissions, the latest events and their count.
+    with django_assert_max_num_queries(13):
         response = client.get(detail_url(target))
     assert "See all 30 events" in response.content.decode()

@@ -52,14 +52,12 @@ class AccessSummary:
 
 
 def access_summary(account: User) -> AccessSummary:
-    """What account may do, for people: three queries."""
-    direct = account.user_permissions.select_related("content_type").order_by(
-        "content_type__app_label", "content_type__model", "codename"
-    )
+    """What account may do, for people: two queries."""
+    held = list(permissions_of(account))
     return AccessSummary(
         groups=list(account.groups.order_by("name").values_list("name", flat=True)),
-        direct=by_app(direct),
-        effective=by_app(permissions_of(account)),
+        direct=by_app(permission for permission in held if permission.direct),
+        effective=by_app(held),
         superuser=account.is_superuser,
         staff=account.is_staff,
     )
