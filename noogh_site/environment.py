@@ -70,6 +70,7 @@ KEYLESS_COMMANDS = frozenset(
         "reset_mfa",
         "changepassword",
         "createsuperuser",
+        "export_personal_data",
     }
 )
 

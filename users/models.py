@@ -237,6 +237,8 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["target_id", "-at"], name="users_audit_target_at_idx"),
             models.Index(fields=["-at", "-id"], name="users_audit_at_idx"),
+            # What an account did: its subject-access export, its erasure.
+            models.Index(fields=["actor_id", "at"], name="users_audit_actor_at_idx"),
         ]
 
     def __str__(self) -> str:

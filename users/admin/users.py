@@ -8,6 +8,7 @@ from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
 from .. import audit, factors, mail, permissions, services
+from ..export import personal_data_response
 from ..managers import SEARCH_FIELDS, SEARCH_HELP
 from ..models import EDITABLE_FIELDS, AuditEvent, User, UserSession
 from ..pagination import EstimatedCountPaginator
@@ -90,6 +91,7 @@ class UserAdmin(FilteredOnlyMixin, DeleteSelectionMixin, AuthUserAdmin):
         "reset_mfa_selected",
         "end_sessions_selected",
         "send_password_links_selected",
+        "export_personal_data_selected",
     ]
 
     def get_form(self, request, obj=None, **kwargs):
@@ -259,6 +261,25 @@ class UserAdmin(FilteredOnlyMixin, DeleteSelectionMixin, AuthUserAdmin):
         for refusal in refusals:
             self.message_user(request, refusal, messages.ERROR)
         self.message_user(request, f"Sent {sent} password link(s).", messages.SUCCESS)
+
+    @admin.action(
+        description="Export the personal data of the selected user (JSON)",
+        permissions=["change"],
+    )
+    def export_personal_data_selected(self, request, queryset):
+        users = list(queryset[:2])
+        if len(users) != 1:
+            message = "Select exactly one user: the export is one account's data."
+            self.message_user(request, message, messages.ERROR)
+            return None
+        try:
+            chunks = services.user_export_personal_data(
+                actor=request.user, user=users[0]
+            )
+        except PermissionDenied as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return None
+        return personal_data_response(chunks, users[0])
 
     def _apply(self, request, change, done: str) -> None:
         """Run a bulk service; its count in `done`, or its refusal, as a message."""

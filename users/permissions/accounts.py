@@ -110,3 +110,9 @@ def check_send_password_link(actor: User | None, target: User) -> None:
         )
     if not target.email:
         raise PermissionDenied(f"{target.username} has no email address.")
+
+
+def check_export_personal_data(actor: User | None, target: User) -> None:
+    """A subject-access export holds the account's sign-in history and trail:
+    whoever may edit the account may hand it its data, nobody below it."""
+    check_edit(actor, target)

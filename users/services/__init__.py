@@ -39,6 +39,7 @@ from .sessions import (
     user_end_sessions,
     users_end_sessions,
 )
+from .subject_access import user_export_personal_data
 
 __all__ = [
     "FROM_REQUEST",
@@ -64,6 +65,7 @@ __all__ = [
     "user_deactivate",
     "user_delete",
     "user_end_sessions",
+    "user_export_personal_data",
     "user_invite",
     "user_reset_mfa",
     "user_send_password_link",

@@ -42,6 +42,7 @@ OUR_PAGES = {
     "edit": ("users:edit", True, CHANGERS, {"get", "post"}),
     "password": ("users:password", True, CHANGERS, {"get", "post"}),
     "password link": ("users:password_link", True, CHANGERS, {"post"}),
+    "personal data": ("users:personal_data", True, CHANGERS, {"get"}),
     "delete": ("users:delete", True, DELETERS, {"get", "post"}),
     "activate": ("users:activate", True, CHANGERS, {"post"}),
     "deactivate": ("users:deactivate", True, CHANGERS, {"post"}),
