@@ -71,6 +71,7 @@ KEYLESS_COMMANDS = frozenset(
         "changepassword",
         "createsuperuser",
         "export_personal_data",
+        "erase_user",
     }
 )
 

@@ -14,7 +14,8 @@ one JSON line per event on the "noogh.security" logger.
 import ipaddress
 import json
 import logging
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
@@ -205,3 +206,79 @@ def record_from_sql(action: str, select: str, params: list, *, actor: User | Non
                 *params,
             ],
         )
+
+
+# The fields of an account whose values the trail holds and erasure replaces.
+IDENTIFYING_FIELDS = ("username", "email", "full_name")
+# Shorter values are not looked for inside other text (they would match words).
+MIN_QUOTED_LENGTH = 3
+
+
+def pseudonymise_trail(
+    account: User, pseudonym: Callable[[str, str], str], *, batch_size: int = 1000
+) -> None:
+    """Rewrite the trail about and by account with pseudonym(field, value) in
+    place of its identifying values: the labels naming it, the old and new
+    values of its username, email and name changes, those values quoted in
+    other text (e.g. "reset sent to a@x"), and the addresses it acted from.
+    account holds the values as they are now; earlier ones come from the trail.
+    Other columns, and other accounts' events, stay as they were."""
+    about = AuditEvent.objects.filter(target_id=account.pk)
+    by = AuditEvent.objects.filter(actor_id=account.pk)
+    values = _identifying_values(account, about, by)
+    replacements = {value: pseudonym(field, value) for value, field in values.items()}
+    for label in set(about.values_list("target_label", flat=True)):
+        about.filter(target_label=label).update(target_label=replacements[label])
+    for label in set(by.values_list("actor_label", flat=True)):
+        by.filter(actor_label=label).update(actor_label=replacements[label], ip=None)
+    quoted = _quoted_pattern(replacements)
+    changed = []
+    for event in (about | by).only("id", "changes").iterator(chunk_size=batch_size):
+        scrubbed = _scrub(event.changes, replacements, quoted)
+        if scrubbed != event.changes:
+            event.changes = scrubbed
+            changed.append(event)
+    AuditEvent.objects.bulk_update(changed, ["changes"], batch_size=batch_size)
+
+
+def _identifying_values(account: User, about, by) -> dict[str, str]:
+    """{value: field} of every identifying value the account has had."""
+    values = {getattr(account, field): field for field in IDENTIFYING_FIELDS}
+    for label in about.values_list("target_label", flat=True).distinct():
+        values.setdefault(label, "username")
+    for label in by.values_list("actor_label", flat=True).distinct():
+        values.setdefault(label, "username")
+    for changes in about.values_list("changes", flat=True).iterator(chunk_size=1000):
+        for field in IDENTIFYING_FIELDS:
+            for value in changes.get(field) or ():
+                if isinstance(value, str) and value:
+                    values.setdefault(value, field)
+    values.pop("", None)
+    return values
+
+
+def _quoted_pattern(replacements: Mapping[str, str]) -> re.Pattern | None:
+    """One pattern for every value long enough to look for in other text,
+    longest first, so that one pass replaces each once."""
+    olds = sorted(
+        (old for old in replacements if len(old) >= MIN_QUOTED_LENGTH),
+        key=len,
+        reverse=True,
+    )
+    return re.compile("|".join(map(re.escape, olds))) if olds else None
+
+
+def _scrub(value: Any, replacements: Mapping[str, str], quoted, field=None) -> Any:
+    if isinstance(value, dict):
+        return {
+            key: _scrub(item, replacements, quoted, key) for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_scrub(item, replacements, quoted, field) for item in value]
+    if not isinstance(value, str):
+        return value
+    if field in IDENTIFYING_FIELDS and value in replacements:
+        return replacements[value]
+    if quoted is None:
+        return value
+    return quoted.sub(lambda match: replacements[match.group(0)], value)

@@ -218,6 +218,7 @@ class AuditEvent(models.Model):
         END_SESSIONS = "end_sessions", _("all sessions ended")
         UNLOCK = "unlock", _("lifted a lockout")
         PASSWORD_LINK = "password_link", _("password link sent")
+        ERASE = "erase", _("personal data erased")
 
     at = models.DateTimeField(_("time"), default=timezone.now)
     action = models.CharField(_("action"), max_length=20, choices=Action.choices)

@@ -44,6 +44,7 @@ OUR_PAGES = {
     "password link": ("users:password_link", True, CHANGERS, {"post"}),
     "personal data": ("users:personal_data", True, CHANGERS, {"get"}),
     "delete": ("users:delete", True, DELETERS, {"get", "post"}),
+    "erase": ("users:erase", True, DELETERS, {"get", "post"}),
     "activate": ("users:activate", True, CHANGERS, {"post"}),
     "deactivate": ("users:deactivate", True, CHANGERS, {"post"}),
     "mfa reset": ("users:mfa_reset", True, CHANGERS, {"get", "post"}),
