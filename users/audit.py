@@ -215,40 +215,82 @@ MIN_QUOTED_LENGTH = 3
 
 
 def pseudonymise_trail(
-    account: User, pseudonym: Callable[[str, str], str], *, batch_size: int = 1000
+    account: User, pseudonym: Callable[[str, str], str], *, batch_size: int = 5000
 ) -> None:
     """Rewrite the trail about and by account with pseudonym(field, value) in
     place of its identifying values: the labels naming it, the old and new
     values of its username, email and name changes, those values quoted in
     other text (e.g. "reset sent to a@x"), and the addresses it acted from.
     account holds the values as they are now; earlier ones come from the trail.
-    Other columns, and other accounts' events, stay as they were."""
+    Other columns, and other accounts' events, stay as they were. Each event
+    is written once."""
     about = AuditEvent.objects.filter(target_id=account.pk)
     by = AuditEvent.objects.filter(actor_id=account.pk)
     values = _identifying_values(account, about, by)
     replacements = {value: pseudonym(field, value) for value, field in values.items()}
-    for label in set(about.values_list("target_label", flat=True)):
-        about.filter(target_label=label).update(target_label=replacements[label])
-    for label in set(by.values_list("actor_label", flat=True)):
-        by.filter(actor_label=label).update(actor_label=replacements[label], ip=None)
     quoted = _quoted_pattern(replacements)
     changed = []
-    for event in (about | by).only("id", "changes").iterator(chunk_size=batch_size):
-        scrubbed = _scrub(event.changes, replacements, quoted)
-        if scrubbed != event.changes:
-            event.changes = scrubbed
-            changed.append(event)
-    AuditEvent.objects.bulk_update(changed, ["changes"], batch_size=batch_size)
+    columns = ("id", "target_id", "actor_id", *REWRITTEN)
+    rows = (about | by).order_by().values_list(*columns)
+    for pk, target_id, actor_id, *before in rows.iterator(chunk_size=batch_size):
+        target_label, actor_label, ip, changes = before
+        if target_id == account.pk:
+            target_label = replacements.get(target_label, target_label)
+        if actor_id == account.pk:
+            actor_label, ip = replacements.get(actor_label, actor_label), None
+        changes = _scrub(changes, replacements, quoted)
+        after = [target_label, actor_label, ip, changes]
+        if after != before:
+            changed.append((pk, *after))
+        if len(changed) == batch_size:
+            _store_rewritten(changed)
+            changed = []
+    _store_rewritten(changed)
+
+
+# The columns pseudonymise_trail may rewrite.
+REWRITTEN = ("target_label", "actor_label", "ip", "changes")
+
+
+def _store_rewritten(rows: list[tuple]) -> None:
+    """Write rows of (id, *REWRITTEN). On PostgreSQL one UPDATE joined to the
+    new values: Django's bulk_update builds a CASE with a branch per row,
+    which PostgreSQL evaluates row by row (~15 s for 10,000 events)."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        events = [
+            AuditEvent(pk, **dict(zip(REWRITTEN, new, strict=True)))
+            for pk, *new in rows
+        ]
+        AuditEvent.objects.bulk_update(events, REWRITTEN, batch_size=500)
+        return
+    values = ", ".join(["(%s, %s, %s, %s::inet, %s::jsonb)"] * len(rows))
+    params = [
+        value
+        for pk, target_label, actor_label, ip, changes in rows
+        for value in (pk, target_label, actor_label, ip, json.dumps(changes))
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""UPDATE {AuditEvent._meta.db_table} AS event
+            SET target_label = new.target_label, actor_label = new.actor_label,
+                ip = new.ip, changes = new.changes
+            FROM (VALUES {values}) AS new (id, target_label, actor_label, ip, changes)
+            WHERE event.id = new.id""",
+            params,
+        )
 
 
 def _identifying_values(account: User, about, by) -> dict[str, str]:
     """{value: field} of every identifying value the account has had."""
     values = {getattr(account, field): field for field in IDENTIFYING_FIELDS}
-    for label in about.values_list("target_label", flat=True).distinct():
+    for label in about.order_by().values_list("target_label", flat=True).distinct():
         values.setdefault(label, "username")
-    for label in by.values_list("actor_label", flat=True).distinct():
+    for label in by.order_by().values_list("actor_label", flat=True).distinct():
         values.setdefault(label, "username")
-    for changes in about.values_list("changes", flat=True).iterator(chunk_size=1000):
+    changes_about = about.order_by().values_list("changes", flat=True)
+    for changes in changes_about.iterator(chunk_size=5000):
         for field in IDENTIFYING_FIELDS:
             for value in changes.get(field) or ():
                 if isinstance(value, str) and value:
