@@ -35,6 +35,7 @@ SENTENCES = {
     Action.END_SESSIONS: "All sessions ended",
     Action.UNLOCK: "Lockout lifted",
     Action.PASSWORD_LINK: "Password link sent",
+    Action.ERASE: "Personal data erased",
 }
 # services.links records "invitation sent to a@x" or "reset sent to a@x".
 LINK_KINDS = {"invitation": "Invitation", "reset": "Password reset link"}
@@ -61,6 +62,8 @@ LABELS = {
     "sessions": "Signed-in sessions",
     "lockout": "Lockout",
     "filters": "Search",
+    "basis": "Basis",
+    "erased": "Erased",
 }
 # Changes the sentence says already: no detail line repeats them.
 SAID_BY_THE_SENTENCE = {
@@ -68,6 +71,7 @@ SAID_BY_THE_SENTENCE = {
     Action.DEACTIVATE: {"is_active"},
     Action.PASSWORD: {"password"},
     Action.PASSWORD_LINK: {"password_link"},
+    Action.EXPORT: {"personal_data"},
 }
 
 
@@ -151,6 +155,8 @@ def _sentence(event: AuditEvent) -> str:
         kind, _, rest = str(recorded[-1]).partition(" ")
         if kind in LINK_KINDS and rest:
             what = f"{LINK_KINDS[kind]} {rest}"
+    elif event.action == Action.EXPORT and "personal_data" in (event.changes or {}):
+        what = "Personal data exported (subject access)"
     elif event.action == Action.GRANT and event.target_id is None:
         deleted = "deleted group" in (event.changes or {})
         what = f"{'Deleted' if deleted else 'Changed'} {event.target_label}".strip()

@@ -159,6 +159,19 @@ CASES = [
         ["Lockout: 5 failed logins from 192.0.2.1"],
     ),
     (
+        event(Action.EXPORT, {"personal_data": [None, "subject access export"]}),
+        "Personal data exported (subject access) by ana",
+        [],
+    ),
+    (
+        event(
+            Action.ERASE,
+            {"basis": [None, "Art. 17 request"], "erased": [None, "email, password"]},
+        ),
+        "Personal data erased by ana",
+        ["Basis: Art. 17 request", "Erased: email, password"],
+    ),
+    (
         event(Action.PASSWORD_LINK, {"password_link": [None, "reset sent to b@x.org"]}),
         "Password reset link sent to b@x.org by ana",
         [],
