@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",  # relative dates ("3 days ago"): templates/_time.html
     "django.contrib.postgres",
     "django_filters",
     "axes",

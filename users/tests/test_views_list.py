@@ -209,8 +209,9 @@ def test_list_query_budget(client, login, django_assert_max_num_queries):
     login("viewer")
     client.get(LIST)  # refreshes the session expiry (once a minute)
     # + whether the account has a second factor to pass (a session that has
-    # passed one loads that device instead: users.signin.gate).
-    with django_assert_max_num_queries(7):
+    # passed one loads that device instead: users.signin.gate), + the groups
+    # of the group filter's choices.
+    with django_assert_max_num_queries(8):
         response = client.get(LIST, {"q": "user", "is_active": "true"})
     assert len(response.context["page"].rows) == 25
 
