@@ -51,11 +51,26 @@ def database(url: str) -> dict:
     return config
 
 
-# manage.py commands that read only the code and the schema: they sign
-# nothing, so a fresh clone (or CI) runs `makemigrations --check` or an operator
-# runs `migrate` without a SECRET_KEY. They get a throwaway random key.
+# manage.py commands that sign nothing (no session, no token, no link): a
+# fresh clone (or CI) runs `makemigrations --check`, an operator runs `migrate`
+# or a data command as the README writes it, without a SECRET_KEY. They get a
+# throwaway random key. A command that mails a link must never be listed here.
 KEYLESS_COMMANDS = frozenset(
-    {"makemigrations", "migrate", "showmigrations", "sqlmigrate", "lintmigrations"}
+    {
+        # the schema
+        "makemigrations",
+        "migrate",
+        "showmigrations",
+        "sqlmigrate",
+        "lintmigrations",
+        # the data commands (passwords are hashed with a per-password salt,
+        # never with SECRET_KEY)
+        "seed_users",
+        "import_users",
+        "reset_mfa",
+        "changepassword",
+        "createsuperuser",
+    }
 )
 
 

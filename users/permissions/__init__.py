@@ -44,6 +44,7 @@ from .base import (
     fields_closed_to,
     may_sign_in_to_staff_pages,
     may_use_staff_page,
+    missing_for_staff_page,
     unrestricted,
 )
 from .signin import (
@@ -152,6 +153,7 @@ __all__ = [
     "fields_closed_to",
     "may_sign_in_to_staff_pages",
     "may_use_staff_page",
+    "missing_for_staff_page",
     "must_set_up_second_factor",
     "offered_actions",
     "unrestricted",
