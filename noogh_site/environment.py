@@ -81,3 +81,26 @@ def running_a_keyless_command() -> bool:
         and Path(argv[0]).name == "manage.py"
         and argv[1] in KEYLESS_COMMANDS
     )
+
+
+def mailer(url: str, timeout: int) -> dict:
+    """EMAIL_URL (django-environ's syntax) as Django 6.1's MAILERS["default"]."""
+    config = env.email_url_config(url)
+    backend = config["EMAIL_BACKEND"]
+    if backend.endswith(".smtp.EmailBackend"):
+        if config.get("EMAIL_USE_TLS") and config.get("EMAIL_USE_SSL"):
+            raise ValueError("use smtp+tls:// or smtp+ssl://, not both")
+        options = {
+            "host": config["EMAIL_HOST"],
+            "port": config["EMAIL_PORT"],
+            "username": config["EMAIL_HOST_USER"],
+            "password": config["EMAIL_HOST_PASSWORD"],
+            "use_tls": bool(config.get("EMAIL_USE_TLS")),
+            "use_ssl": bool(config.get("EMAIL_USE_SSL")),
+            "timeout": timeout,
+        }
+    elif backend.endswith(".filebased.EmailBackend"):
+        options = {"file_path": config["EMAIL_FILE_PATH"]}
+    else:
+        options = {}
+    return {"BACKEND": backend, "OPTIONS": options}

@@ -227,6 +227,7 @@ class AuditEvent(models.Model):
         END_SESSION = "end_session", _("session ended")
         END_SESSIONS = "end_sessions", _("all sessions ended")
         UNLOCK = "unlock", _("lifted a lockout")
+        PASSWORD_LINK = "password_link", _("password link sent")
 
     at = models.DateTimeField(_("time"), default=timezone.now)
     action = models.CharField(_("action"), max_length=20, choices=Action.choices)

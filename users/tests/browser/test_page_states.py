@@ -54,6 +54,8 @@ STATES = {
     "not-found": ("superuser", "/users/999999999/"),
     "forbidden": ("viewer", "/users/{id}/delete/"),
     "login": (None, "/accounts/login/"),
+    "password-link-broken": (None, "/accounts/password/MQ/not-a-token/"),
+    "password-link-done": (None, "/accounts/password/done/"),
 }
 
 

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     # CREATE INDEX CONCURRENTLY cannot run inside a transaction.
     atomic = False
 
-    dependencies = [("users", "0009_audit_action_unlock")]
+    dependencies = [("users", "0010_audit_action_password_link")]
 
     operations = [
         AddIndexWithoutLocking(
