@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     # CREATE INDEX CONCURRENTLY cannot run inside a transaction.
     atomic = False
 
-    dependencies = [("users", "0010_audit_action_password_link")]
+    dependencies = [("users", "0012_audit_action_erase")]
 
     operations = [
         AddIndexWithoutLocking(
