@@ -10,7 +10,7 @@ def write_csv(path: str, count: int, seed: int = 2, prefix: str = "imp") -> None
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["username", "email", "full_name", "is_active", "created_at"])
-        for _, username, email, full_name, active, *_, created, _ in demo_users(
+        for _, username, email, full_name, active, *_, created, _, _ in demo_users(
             count, seed
         ):
             writer.writerow(

@@ -73,8 +73,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",  # relative dates ("3 days ago"): templates/_time.html
     "django.contrib.postgres",
-    "django.contrib.humanize",  # naturaltime: "3 hours ago" beside the exact time
     # Django's form and widget templates, for FORM_RENDERER below.
     "django.forms",
     "django_filters",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.contrib.auth.models import Group, Permission
@@ -12,9 +12,9 @@ from django.contrib.auth.models import UserManager as AuthUserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, models, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet, Value
+from django.db.models import DateTimeField, Exists, OuterRef, Q, QuerySet, Value
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
-from django.db.models.functions import Lower
+from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
 if TYPE_CHECKING:
@@ -30,6 +30,26 @@ SEARCH_HELP = (
     "characters match anywhere; 1–2 characters match the start of a field; "
     "a complete email address finds exactly that account."
 )
+
+
+# An account that never signed in sorts and filters as if it last did on this
+# day, before any real login: "oldest login first" starts with the accounts
+# that never logged in, "latest first" ends with them, and keyset pages need
+# no NULL cases (NULL compares as unknown, so a row comparison would drop
+# those rows). The (last_login_key, id) expression index serves sort and filters.
+NEVER_LOGGED_IN = datetime(1, 1, 1, tzinfo=UTC)
+
+
+def last_login_key() -> Coalesce:
+    return Coalesce("last_login", Value(NEVER_LOGGED_IN, output_field=DateTimeField()))
+
+
+# Sort columns that are expressions, aliased under these names.
+SORT_EXPRESSIONS: dict[str, Callable[[], Any]] = {"last_login": last_login_key}
+
+
+def _sort_alias(field: str) -> str:
+    return f"{field}_key" if field in SORT_EXPRESSIONS else field
 
 
 def estimated_row_count(model) -> int | None:
@@ -156,16 +176,49 @@ class UserQuerySet(models.QuerySet):
     def sorted_by(self, ordering: str) -> UserQuerySet:
         """Order by one column ("-email" descends) with id as the tie-breaker."""
         descending = "-" if ordering.startswith("-") else ""
-        return self.order_by(ordering, f"{descending}id")
+        rows, column = self._with_sort_column(ordering.removeprefix("-"))
+        return rows.order_by(f"{descending}{column}", f"{descending}id")
 
     def beyond(self, ordering: str, key: tuple[Any, int]) -> UserQuerySet:
         """Rows that come after `key` (a (value, id) pair) in this ordering.
 
         A row comparison the (column, id) index serves at any depth, unlike OFFSET.
         """
-        field = ordering.removeprefix("-")
+        rows, column = self._with_sort_column(ordering.removeprefix("-"))
         after = TupleLessThan if ordering.startswith("-") else TupleGreaterThan
-        return self.filter(after(Tuple(field, "id"), key))
+        return rows.filter(after(Tuple(column, "id"), key))
+
+    def _with_sort_column(self, field: str) -> tuple[UserQuerySet, str]:
+        """This queryset with the field's sort column (aliased if an
+        expression), and that column's name."""
+        column = _sort_alias(field)
+        if field not in SORT_EXPRESSIONS or column in self.query.annotations:
+            return self, column
+        return self.alias(**{column: SORT_EXPRESSIONS[field]()}), column
+
+    def never_logged_in(self) -> UserQuerySet:
+        rows, column = self._with_sort_column("last_login")
+        return rows.filter(**{column: NEVER_LOGGED_IN})
+
+    def last_login_between(
+        self, start: datetime | None = None, end: datetime | None = None
+    ) -> UserQuerySet:
+        """Accounts whose last login lies in [start, end); never is in no range."""
+        rows, column = self._with_sort_column("last_login")
+        rows = rows.filter(**{f"{column}__gt": NEVER_LOGGED_IN})
+        if start is not None:
+            rows = rows.filter(**{f"{column}__gte": start})
+        if end is not None:
+            rows = rows.filter(**{f"{column}__lt": end})
+        return rows
+
+    def in_group(self, group_id: int) -> UserQuerySet:
+        """Members of one group: EXISTS over the membership table's
+        (user_id, group_id) unique index."""
+        membership = self.model.groups.through.objects.filter(
+            user_id=OuterRef("pk"), group_id=group_id
+        )
+        return self.filter(Exists(membership))
 
     def count_up_to(self, cap: int) -> int:
         """Count, but stop after cap + 1 rows: 'more than cap' is all a page needs."""
@@ -177,7 +230,10 @@ class UserQuerySet(models.QuerySet):
         """(sort value, id) of one row, as stored now (a primary-key lookup);
         None when it is gone."""
         field = ordering.removeprefix("-")
-        values = list(self.filter(pk=pk).values_list(field, flat=True)[:1])
+        rows, column = self.filter(pk=pk), _sort_alias(field)
+        if field in SORT_EXPRESSIONS:
+            rows = rows.annotate(**{column: SORT_EXPRESSIONS[field]()})
+        values = list(rows.values_list(column, flat=True)[:1])
         return (values[0], pk) if values else None
 
     def get_or_none(self, **filters: Any) -> User | None:

@@ -5,7 +5,7 @@ from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Lower, Upper
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +17,7 @@ from .managers import (
     AuditEventManager,
     UserManager,
     UserSessionQuerySet,
+    last_login_key,
 )
 
 # Violation code -> field: a case-insensitive duplicate is reported beside its
@@ -55,6 +56,13 @@ def _trigram_index(field: str) -> GinIndex:
 def _sort_index(field: str) -> models.Index:
     # id breaks ties so that ordering (and keyset pagination) is total.
     return models.Index(fields=[field, "id"], name=f"users_user_{field}_id_idx")
+
+
+def _last_login_index() -> models.Index:
+    # On the expression the list sorts and filters by (managers.last_login_key:
+    # never = a date before any login), so one index serves both directions,
+    # "never", and before/after ranges.
+    return models.Index(last_login_key(), F("id"), name="users_user_last_login_id_idx")
 
 
 class LoginNameValidator(UnicodeUsernameValidator):
@@ -139,8 +147,10 @@ class User(AbstractBaseUser, PermissionsMixin):
                 violation_error_message=DUPLICATE_MESSAGES["username"],
             ),
         ]
-        indexes = [_sort_index(field) for field in SORT_FIELDS] + [
-            _trigram_index(field) for field in SEARCH_FIELDS
+        indexes = [
+            *(_sort_index(field) for field in SORT_FIELDS),
+            *(_trigram_index(field) for field in SEARCH_FIELDS),
+            _last_login_index(),
         ]
 
     def __str__(self) -> str:

@@ -31,28 +31,55 @@ class KeysetPage:
     previous_token: str | None
     # The row the token started from was deleted meanwhile: this is page one.
     restarted: bool = False
+    # How many rows come before this page, as counted when its link was made
+    # (rows added or deleted since shift it); None for links made before
+    # tokens carried it.
+    offset: int | None = 0
+
+    @property
+    def first_number(self) -> int | None:
+        """The position of the page's first row (1-based), if known."""
+        return None if self.offset is None or not self.rows else self.offset + 1
+
+    @property
+    def last_number(self) -> int | None:
+        return None if self.offset is None else self.offset + len(self.rows)
 
 
-def make_token(direction: str, ordering: str, row: User) -> str:
+def make_token(
+    direction: str, ordering: str, row: User, offset: int | None = None
+) -> str:
     """A page link names its boundary row by id only: short whatever the
     row's values (a long name made the old tokens exceed the 300 characters
     the list accepts), and no email address or name in a URL, which ends up
     in browser histories and server logs. The sort value is read by id when
-    the link is followed."""
-    return signing.dumps([direction, ordering, row.pk], salt=SALT)
+    the link is followed. offset, the number of rows before the page the link
+    opens, lets the page say where it is ("26-50 of 52") without counting."""
+    payload = [direction, ordering, row.pk]
+    if offset is not None:
+        payload.append(offset)
+    return signing.dumps(payload, salt=SALT)
 
 
 def read_token(token: str, ordering: str) -> tuple[str, int]:
     """The direction and the boundary row's id of a token made for ordering."""
+    direction, pk, _ = _read_token(token, ordering)
+    return direction, pk
+
+
+def _read_token(token: str, ordering: str) -> tuple[str, int, int | None]:
+    damaged = InvalidPageToken("This page link is damaged or out of date.")
     try:
-        direction, token_ordering, pk = signing.loads(token, salt=SALT)
+        direction, token_ordering, pk, *offset = signing.loads(token, salt=SALT)
     except (signing.BadSignature, TypeError, ValueError) as error:
-        raise InvalidPageToken("This page link is damaged or out of date.") from error
+        raise damaged from error
     if token_ordering != ordering or direction not in ("after", "before"):
         raise InvalidPageToken("This page link belongs to another sort order.")
-    if type(pk) is not int:
-        raise InvalidPageToken("This page link is damaged or out of date.")
-    return direction, pk
+    if type(pk) is not int or len(offset) > 1:
+        raise damaged
+    if offset and (type(offset[0]) is not int or offset[0] < 0):
+        raise damaged
+    return direction, pk, offset[0] if offset else None
 
 
 def _boundary(ordering: str, pk: int) -> tuple[Any, int] | None:
@@ -70,25 +97,30 @@ def page_rows(
 ) -> tuple[UserQuerySet, str, bool]:
     """The rows a token's page starts with, walked in its direction, the
     direction, and whether the token had to be dropped (its row is gone)."""
-    direction, key, restarted = "after", None, False
+    rows, direction, restarted, _ = _page_rows(queryset, ordering, token)
+    return rows, direction, restarted
+
+
+def _page_rows(queryset: UserQuerySet, ordering: str, token: str | None):
+    direction, key, restarted, offset = "after", None, False, 0
     if token:
-        direction, pk = read_token(token, ordering)
+        direction, pk, offset = _read_token(token, ordering)
         key = _boundary(ordering, pk)
         if key is None:
-            direction, restarted = "after", True
+            direction, restarted, offset = "after", True, 0
     walk = ordering if direction == "after" else _reverse(ordering)
     rows = queryset.sorted_by(walk)
     if key is not None:
         rows = rows.beyond(walk, key)
-    return rows, direction, restarted
+    return rows, direction, restarted, offset
 
 
 def keyset_page(
     queryset: UserQuerySet, *, ordering: str, per_page: int, token: str | None
 ) -> KeysetPage:
     """One page of queryset in ordering, after or before the row a token names."""
-    rows, direction, restarted = page_rows(queryset, ordering=ordering, token=token)
-    return _page(rows, direction, restarted, ordering, per_page=per_page, token=token)
+    rows, direction, restarted, offset = _page_rows(queryset, ordering, token)
+    return _page(rows, direction, restarted, offset, ordering, per_page, token)
 
 
 def history_page(
@@ -96,23 +128,21 @@ def history_page(
 ) -> KeysetPage:
     """One page of an account's history, newest first, after or before the
     event a token names (its id only, like the list's tokens)."""
-    direction, key, restarted = "after", None, False
+    direction, key, restarted, offset = "after", None, False, 0
     if token:
-        direction, pk = read_token(token, HISTORY_ORDERING)
+        direction, pk, offset = _read_token(token, HISTORY_ORDERING)
         key = events.key_of(pk)
         if key is None:  # gone, or another account's event: start again
-            direction, restarted = "after", True
+            direction, restarted, offset = "after", True, 0
     if direction == "after":
         rows = events.order_by("-at", "-id")
         rows = rows.older_than(key) if key else rows
     else:
         rows = events.oldest_first().newer_than(key)
-    return _page(
-        rows, direction, restarted, HISTORY_ORDERING, per_page=per_page, token=token
-    )
+    return _page(rows, direction, restarted, offset, HISTORY_ORDERING, per_page, token)
 
 
-def _page(rows, direction, restarted, ordering, *, per_page, token) -> KeysetPage:
+def _page(rows, direction, restarted, offset, ordering, per_page, token) -> KeysetPage:
     rows = list(rows[: per_page + 1])
     more = len(rows) > per_page
     rows = rows[:per_page]
@@ -120,17 +150,30 @@ def _page(rows, direction, restarted, ordering, *, per_page, token) -> KeysetPag
     if direction == "before":
         rows.reverse()
         has_next, has_previous = True, more
+        if not more:
+            offset = 0  # nothing further back: this is the first page
     else:
         has_next, has_previous = more, beyond_a_row
+    known = offset is not None
     return KeysetPage(
         rows=rows,
-        next_token=make_token("after", ordering, rows[-1])
+        next_token=make_token(
+            "after", ordering, rows[-1], offset + len(rows) if known else None
+        )
         if rows and has_next
         else None,
         previous_token=(
-            make_token("before", ordering, rows[0]) if rows and has_previous else None
+            make_token(
+                "before",
+                ordering,
+                rows[0],
+                max(offset - per_page, 0) if known else None,
+            )
+            if rows and has_previous
+            else None
         ),
         restarted=restarted,
+        offset=offset,
     )
 
 

@@ -226,6 +226,7 @@ class UserCsvReader:
             is_superuser,
             cleaned.get("created_at", self.now),
             self.password,
+            None,  # never logged in
         )
 
     def _clean(self, column: str, raw: str):

@@ -4,9 +4,10 @@ from dataclasses import dataclass
 
 from ..models import EDITABLE_FIELDS
 
-# The file's line, then the users_user columns a load writes.
-STAGED_COLUMNS = ("line", *EDITABLE_FIELDS, "created_at", "password")
-# Columns a merge writes into users_user (besides updated_at and last_login).
+# The file's line, then the users_user columns a load writes (last_login is
+# None from a file; demo data has some).
+STAGED_COLUMNS = ("line", *EDITABLE_FIELDS, "created_at", "password", "last_login")
+# Columns a merge writes into new users_user rows (besides updated_at).
 USER_COLUMNS = STAGED_COLUMNS[1:]
 # Columns an update may write, when the file has them (and is_superuser only
 # when privileges may change); is_staff follows a promotion to superuser.

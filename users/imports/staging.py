@@ -59,7 +59,8 @@ CREATE TEMPORARY TABLE users_staging (
     is_staff boolean NOT NULL,
     is_superuser boolean NOT NULL,
     created_at timestamp with time zone NOT NULL,
-    password varchar({size["password"]}) NOT NULL
+    password varchar({size["password"]}) NOT NULL,
+    last_login timestamp with time zone NULL
 )
 """
 

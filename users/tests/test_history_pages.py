@@ -89,8 +89,9 @@ def test_tokens_carry_no_personal_data(superuser_client):
     target = UserFactory(email="secret@example.com")
     with_events(target, 60)
     token = superuser_client.get(history_url(target)).context["page"].next_token
-    direction, ordering, pk = signing.loads(token, salt=SALT)
+    direction, ordering, pk, offset = signing.loads(token, salt=SALT)
     assert (direction, ordering) == ("after", "history") and isinstance(pk, int)
+    assert offset == 50  # the position of the next page, not a value
     assert "secret" not in token and target.username not in token
 
 

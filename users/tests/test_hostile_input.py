@@ -50,6 +50,11 @@ LIST_PARAMETERS = (
     "ordering",
     "per_page",
     "page",
+    "group",
+    "created",
+    "last_login",
+    "last_login_after",
+    "last_login_before",
 )
 CREATE_FIELDS = ("username", "email", "full_name", "password1")
 MARKUP = "<script>alert(1)</script>"
@@ -89,6 +94,21 @@ def test_list_and_export_parameters(staff_client, parameter):
             assert response.status_code in (200, 400), (parameter, value[:60])
             if not response.streaming:
                 assert MARKUP not in response.content.decode(), (parameter, value[:60])
+
+
+def test_back_to_the_list_addresses(staff_client):
+    """A user's pages take the list address to return to from `back`: no value
+    leads anywhere but the list, or breaks a page."""
+    target = UserFactory(username="target")
+    detail = reverse("users:detail", args=[target.pk])
+    deactivate = reverse("users:deactivate", args=[target.pk])
+    for value in values_for("back"):
+        response = staff_client.get(detail, {"back": value})
+        assert response.status_code == 200, value[:60]
+        assert MARKUP not in response.content.decode(), value[:60]
+        response = staff_client.post(f"{deactivate}?back={quote(value, safe='')}")
+        assert response.status_code == 302, value[:60]
+        assert response["Location"].startswith(f"{detail}"), value[:60]
 
 
 def test_invalid_utf8_in_the_query_string(staff_client):

@@ -1,8 +1,9 @@
 """On PostgreSQL with 10k users, the hot lookups use indexes, not a table scan."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -27,12 +28,24 @@ pytestmark = [pytest.mark.django_db, postgres_only]
 def ten_thousand_users(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         services.users_import(demo_users(10_000, seed=11))
+        # Group members as bulk rows (this is the plans' data, not a write
+        # path): a team of 300 and a group of half the users.
+        groups = Group.objects.bulk_create(
+            [Group(name="Team"), Group(name="Customers")]
+        )
+        ids = list(User.objects.order_by("pk").values_list("pk", flat=True))
+        Membership = User.groups.through
+        Membership.objects.bulk_create(
+            [Membership(user_id=pk, group_id=groups[0].pk) for pk in ids[::33]]
+            + [Membership(user_id=pk, group_id=groups[1].pk) for pk in ids[::2]]
+        )
         with connection.cursor() as cursor:
             # As after any bulk load: fresh GIN statistics, or the planner
             # guesses and prefers a scan of the (small) table.
             cursor.execute("VACUUM ANALYZE users_user")
         yield
         User.objects.all().delete()
+        Group.objects.all().delete()
 
 
 QUERIES = {
@@ -49,8 +62,25 @@ QUERIES = {
     "inactive newest first": lambda: User.objects.inactive().sorted_by("-created_at")[
         :26
     ],
+    "never logged in, newest first": lambda: User.objects.never_logged_in().sorted_by(
+        "-created_at"
+    )[:26],
+    "capped count of never logged in": lambda: User.objects.never_logged_in()[:10_001],
+    "logged in this year by name": lambda: User.objects.last_login_between(
+        start=LAST_YEAR
+    ).sorted_by("full_name")[:26],
+    "last login before a date, latest first": lambda: User.objects.last_login_between(
+        end=LAST_YEAR
+    ).sorted_by("-last_login")[:26],
+    "capped count of last login before a date": lambda: User.objects.last_login_between(
+        end=LAST_YEAR
+    )[:10_001],
+    "small group newest first": lambda: in_group("Team").sorted_by("-created_at")[:26],
+    "small group by last login": lambda: in_group("Team").sorted_by("-last_login")[:26],
+    "capped count of a small group": lambda: in_group("Team")[:10_001],
+    "large group by email": lambda: in_group("Customers").sorted_by("email")[:26],
 }
-for _ordering in ("created_at", "full_name", "email", "username"):
+for _ordering in ("created_at", "full_name", "email", "username", "last_login"):
     for _direction in ("", "-"):
         _sort = _direction + _ordering
         QUERIES[f"page 1 by {_sort}"] = lambda s=_sort: User.objects.sorted_by(s)[:26]
@@ -59,6 +89,13 @@ for _ordering in ("created_at", "full_name", "email", "username"):
         QUERIES[f"deep search page by {_sort}"] = lambda s=_sort: deep_page(
             s, "after", User.objects.search("anderson")
         )
+
+
+LAST_YEAR = datetime(datetime.now(UTC).year - 1, 1, 1, tzinfo=UTC)
+
+
+def in_group(name: str):
+    return User.objects.in_group(Group.objects.get(name=name).pk)
 
 
 def deep_page(ordering: str, direction: str, users=None):
@@ -71,7 +108,9 @@ def deep_page(ordering: str, direction: str, users=None):
 
 
 @pytest.mark.parametrize("direction", ["after", "before"])
-@pytest.mark.parametrize("ordering", ["-created_at", "full_name", "-email"])
+@pytest.mark.parametrize(
+    "ordering", ["-created_at", "full_name", "-email", "last_login", "-last_login"]
+)
 def test_following_a_page_link_reads_only_through_indexes(
     ten_thousand_users, ordering, direction
 ):

@@ -68,3 +68,19 @@ def test_sign_ups_reach_up_to_today(client):
     response = client.get(reverse("users:list"), {"created_after": week_ago})
     assert response.status_code == 200
     assert response.context["page"].rows
+
+
+def test_last_logins_reach_up_to_today_and_some_never(client):
+    """The last-login filters find people in a demo: some never logged in,
+    some did in the last week, none after now or before signing up."""
+    call_command("seed_users", "--count", "400", "--seed", "2")
+    now = timezone.now()
+    users = User.objects.exclude(username="root")
+    never = users.filter(last_login__isnull=True).count()
+    assert 0.15 * 400 < never < 0.35 * 400
+    logged_in = users.filter(last_login__isnull=False)
+    assert all(u.created_at <= u.last_login <= now for u in logged_in)
+    assert logged_in.filter(last_login__gte=now - timedelta(days=7)).exists()
+    client.force_login(User.objects.create_superuser("root", "root@example.com", "x"))
+    response = client.get(reverse("users:list"), {"last_login": "never"})
+    assert len(response.context["page"].rows) == min(never, 25)

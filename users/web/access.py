@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 
 from .. import permissions
+from .back import user_url
 
 
 class StaffPermissionRequiredMixin(PermissionRequiredMixin):
@@ -35,5 +36,5 @@ class RuleCheckedOnOpenMixin:
             self.opening_check(request.user, self.object)
         except PermissionDenied as error:
             messages.error(request, str(error))
-            return redirect("users:detail", pk=self.object.pk)
+            return redirect(user_url(request, self.object))
         return self.render_to_response(self.get_context_data())

@@ -1,15 +1,16 @@
 """The list's parameters - search, filters, sort order, page size, page token -
 validated in one place for the list page and the export (and later the API)."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
 import django_filters
 from django import forms
-from django.utils import timezone
+from django.contrib.auth.models import Group
 
 from ..managers import SEARCH_HELP, UserQuerySet
 from ..models import User
 from ..pagination import InvalidPageToken, read_token
+from .periods import PERIOD_CHOICES, day_after, period_range, start_of
 
 DEFAULT_ORDERING = "-created_at"
 ORDERING_CHOICES = [
@@ -21,14 +22,37 @@ ORDERING_CHOICES = [
     ("-email", "Email Z–A"),
     ("username", "Username A–Z"),
     ("-username", "Username Z–A"),
+    ("-last_login", "Latest login first"),
+    # Accounts that never logged in come first: they are the stalest.
+    ("last_login", "Oldest login first"),
+]
+# The list's columns; those with a field sort by it.
+COLUMNS = [
+    ("username", "Username"),
+    ("full_name", "Full name"),
+    ("email", "Email"),
+    (None, "Active"),
+    (None, "Staff"),
+    (None, "Superuser"),
+    ("created_at", "Created"),
+    ("last_login", "Last login"),
 ]
 PER_PAGE_CHOICES = [(25, "25"), (50, "50"), (100, "100")]
 DEFAULT_PER_PAGE = 25
 YES_NO = [("true", "Yes"), ("false", "No")]
-
-
-def _start_of(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
+# Each date filter: a preset period or a range of days, not both.
+# How the list's form groups its fields below the search box: a legend (or
+# none) and the fields.
+FIELD_GROUPS = [
+    (None, ("group", "is_active", "is_staff", "is_superuser")),
+    ("Signed up", ("created", "created_after", "created_before")),
+    ("Logged in", ("last_login", "last_login_after", "last_login_before")),
+    (None, ("ordering", "per_page")),
+]
+DATE_FILTERS = {
+    "created": ("created_after", "created_before"),
+    "last_login": ("last_login_after", "last_login_before"),
+}
 
 
 class UserListForm(forms.Form):
@@ -57,11 +81,18 @@ class UserListForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        after, before = cleaned.get("created_after"), cleaned.get("created_before")
-        if after and before and after > before:
-            self.add_error(
-                "created_before", "Must be on or after the “created after” date."
-            )
+        for period, (after_name, before_name) in DATE_FILTERS.items():
+            after, before = cleaned.get(after_name), cleaned.get(before_name)
+            if after and before and after > before:
+                self.add_error(
+                    before_name,
+                    f"Must be on or after the “{self[after_name].label}” date.",
+                )
+            if cleaned.get(period) and (after or before):
+                # Which one was meant? Guessing would list the wrong people.
+                self.add_error(
+                    period, "Choose a period or dates, not both (clear one of them)."
+                )
         token, ordering = cleaned.get("page"), cleaned.get("ordering")
         if token and ordering:
             try:
@@ -84,6 +115,18 @@ class UserFilter(django_filters.FilterSet):
     is_superuser = django_filters.ChoiceFilter(
         label="Superuser", choices=YES_NO, method="filter_flag", empty_label="Any"
     )
+    group = django_filters.ModelChoiceFilter(
+        label="Group",
+        queryset=Group.objects.order_by("name"),
+        method="filter_group",
+        empty_label="Any group",
+    )
+    created = django_filters.ChoiceFilter(
+        label="Created",
+        choices=PERIOD_CHOICES,
+        method="filter_created_period",
+        empty_label="Any time",
+    )
     created_after = django_filters.DateFilter(
         label="Created on or after",
         method="filter_created_after",
@@ -92,6 +135,22 @@ class UserFilter(django_filters.FilterSet):
     created_before = django_filters.DateFilter(
         label="Created on or before",
         method="filter_created_before",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    last_login = django_filters.ChoiceFilter(
+        label="Last login",
+        choices=[("never", "Never"), *PERIOD_CHOICES],
+        method="filter_last_login_period",
+        empty_label="Any time",
+    )
+    last_login_after = django_filters.DateFilter(
+        label="Last login on or after",
+        method="filter_last_login_after",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    last_login_before = django_filters.DateFilter(
+        label="Last login on or before",
+        method="filter_last_login_before",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
 
@@ -119,14 +178,33 @@ class UserFilter(django_filters.FilterSet):
     def filter_flag(self, queryset: UserQuerySet, name, value) -> UserQuerySet:
         return queryset.filter(**{name: value == "true"})
 
+    def filter_group(self, queryset: UserQuerySet, name, value: Group):
+        return queryset.in_group(value.pk)
+
+    # A range on the raw column (or the last-login expression) keeps the
+    # index usable; "before" days count whole.
+    def filter_created_period(self, queryset, name, value: str):
+        start, end = period_range(value)
+        queryset = queryset.filter(created_at__gte=start)
+        return queryset.filter(created_at__lt=end) if end else queryset
+
     def filter_created_after(self, queryset, name, value: date):
-        return queryset.filter(created_at__gte=_start_of(value))
+        return queryset.filter(created_at__gte=start_of(value))
 
     def filter_created_before(self, queryset, name, value: date):
-        if value >= date.max:
-            return queryset  # every date is on or before the last one
-        # The whole day counts; a range on the raw column keeps the index usable.
-        return queryset.filter(created_at__lt=_start_of(value + timedelta(days=1)))
+        end = day_after(value)
+        return queryset.filter(created_at__lt=end) if end else queryset
+
+    def filter_last_login_period(self, queryset: UserQuerySet, name, value: str):
+        if value == "never":
+            return queryset.never_logged_in()
+        return queryset.last_login_between(*period_range(value))
+
+    def filter_last_login_after(self, queryset: UserQuerySet, name, value: date):
+        return queryset.last_login_between(start=start_of(value))
+
+    def filter_last_login_before(self, queryset: UserQuerySet, name, value: date):
+        return queryset.last_login_between(end=day_after(value))
 
 
 class ListParameters:
@@ -145,9 +223,22 @@ class ListParameters:
         self.ordering: str = cleaned.get("ordering") or DEFAULT_ORDERING
         self.per_page: int = cleaned.get("per_page") or DEFAULT_PER_PAGE
         self.page_token: str | None = cleaned.get("page") or None
-        self.filtered = any(
-            cleaned.get(name) not in (None, "") for name in self.filterset.filters
-        )
+        chosen = [
+            name
+            for name in self.filterset.filters
+            if cleaned.get(name) not in (None, "")
+        ]
+        self.filtered = bool(chosen)
+        # The filters beyond the search box sit in a disclosure (closed on a
+        # phone): open when one is set or something needs correcting.
+        self.filters_open = not self.valid or any(name != "q" for name in chosen)
+
+    def field_groups(self) -> list[tuple[str | None, list]]:
+        """The form's fields below the search box, grouped (FIELD_GROUPS)."""
+        return [
+            (legend, [self.form[name] for name in names])
+            for legend, names in FIELD_GROUPS
+        ]
 
     @property
     def users(self) -> UserQuerySet:
@@ -165,3 +256,17 @@ class ListParameters:
 
     def _label(self, name: str) -> str:
         return f"{self.form[name].label}: " if name in self.form.fields else ""
+
+
+def sort_columns(ordering: str) -> list[dict]:
+    """The columns with the ordering a click on each header asks for."""
+    columns = []
+    for field, label in COLUMNS:
+        column = {"label": label, "field": field}
+        if field:
+            column["next_ordering"] = f"-{field}" if ordering == field else field
+            column["aria_sort"] = {field: "ascending", f"-{field}": "descending"}.get(
+                ordering, "none"
+            )
+        columns.append(column)
+    return columns

@@ -15,39 +15,17 @@ from ..export import EXPORT_FIELDS, csv_lines
 from ..models import User
 from ..pagination import keyset_page, result_count
 from .access import RuleCheckedOnOpenMixin, StaffPermissionRequiredMixin
+from .back import BackToListMixin, back_from
 from .forms import StaffPasswordForm, UserCreateForm, UserForm
 from .grants import access_summary
 from .history import recent_history
 from .links import MAIL_ERRORS, link_base, mail_failed
-from .listing import ORDERING_CHOICES, ListParameters
+from .listing import ORDERING_CHOICES, ListParameters, sort_columns
 from .sessions import sessions_context
-
-COLUMNS = [
-    ("username", "Username"),
-    ("full_name", "Full name"),
-    ("email", "Email"),
-    (None, "Active"),
-    (None, "Staff"),
-    (None, "Superuser"),
-    ("created_at", "Created"),
-]
 
 
 def bad_request(request, message: str) -> HttpResponse:
     return render(request, "400.html", {"message": message}, status=400)
-
-
-def _sort_columns(ordering: str) -> list[dict]:
-    columns = []
-    for field, label in COLUMNS:
-        column = {"label": label, "field": field}
-        if field:
-            column["next_ordering"] = f"-{field}" if ordering == field else field
-            column["aria_sort"] = {field: "ascending", f"-{field}": "descending"}.get(
-                ordering, "none"
-            )
-        columns.append(column)
-    return columns
 
 
 class UserListView(StaffPermissionRequiredMixin, TemplateView):
@@ -58,8 +36,10 @@ class UserListView(StaffPermissionRequiredMixin, TemplateView):
         params = ListParameters(request.GET)
         context = {
             "form": params.form,
-            "columns": _sort_columns(params.ordering),
+            "columns": sort_columns(params.ordering),
             "ordering_label": dict(ORDERING_CHOICES)[params.ordering],
+            "filters_open": params.filters_open,
+            "field_groups": params.field_groups(),
         }
         if not params.valid:
             context["errors"] = params.errors_text()
@@ -104,7 +84,7 @@ class UserExportView(StaffPermissionRequiredMixin, View):
         return response
 
 
-class UserDetailView(StaffPermissionRequiredMixin, DetailView):
+class UserDetailView(StaffPermissionRequiredMixin, BackToListMixin, DetailView):
     permission_required = "users.view_user"
     model = User
     context_object_name = "account"
@@ -125,7 +105,11 @@ class UserDetailView(StaffPermissionRequiredMixin, DetailView):
 
 
 class UserPasswordView(
-    StaffPermissionRequiredMixin, RuleCheckedOnOpenMixin, SingleObjectMixin, FormView
+    StaffPermissionRequiredMixin,
+    BackToListMixin,
+    RuleCheckedOnOpenMixin,
+    SingleObjectMixin,
+    FormView,
 ):
     """Set a user's password (typed twice) or make it unusable."""
 
@@ -160,10 +144,10 @@ class UserPasswordView(
         update_session_auth_hash(self.request, self.object)
         done = "changed" if password else "disabled: the account cannot log in"
         messages.success(self.request, f"Password of {self.object.username} {done}.")
-        return redirect("users:detail", pk=self.object.pk)
+        return redirect(self.back_to_user(self.object))
 
 
-class UserCreateView(StaffPermissionRequiredMixin, FormView):
+class UserCreateView(StaffPermissionRequiredMixin, BackToListMixin, FormView):
     permission_required = "users.add_user"
     form_class = UserCreateForm
     template_name = "users/user_form.html"
@@ -189,10 +173,12 @@ class UserCreateView(StaffPermissionRequiredMixin, FormView):
             return self.form_invalid(form)
         done = f" and sent an invitation to {user.email}" if invite else ""
         messages.success(self.request, f"Created user {user.username}{done}.")
-        return redirect("users:detail", pk=user.pk)
+        return redirect(self.back_to_user(user))
 
 
-class UserUpdateView(StaffPermissionRequiredMixin, RuleCheckedOnOpenMixin, UpdateView):
+class UserUpdateView(
+    StaffPermissionRequiredMixin, BackToListMixin, RuleCheckedOnOpenMixin, UpdateView
+):
     permission_required = "users.change_user"
     model = User
     form_class = UserForm
@@ -207,7 +193,7 @@ class UserUpdateView(StaffPermissionRequiredMixin, RuleCheckedOnOpenMixin, Updat
     def form_valid(self, form):
         if not form.has_changed():
             messages.info(self.request, "Nothing changed.")
-            return redirect("users:detail", pk=self.object.pk)
+            return redirect(self.back_to_user(self.object))
         try:
             user = services.user_update(
                 actor=self.request.user,
@@ -223,12 +209,12 @@ class UserUpdateView(StaffPermissionRequiredMixin, RuleCheckedOnOpenMixin, Updat
         except services.UserGone as gone:
             return _gone(self.request, gone)
         messages.success(self.request, f"Saved changes to {user.username}.")
-        return redirect("users:detail", pk=user.pk)
+        return redirect(self.back_to_user(user))
 
 
 def _gone(request, gone: services.UserGone):
     messages.error(request, str(gone))
-    return redirect("users:list")
+    return redirect(back_from(request) or "users:list")
 
 
 def _refused(view, form, error):
@@ -250,7 +236,9 @@ def _next_or(request, fallback):
     return redirect(fallback)
 
 
-class UserSetActiveView(StaffPermissionRequiredMixin, SingleObjectMixin, View):
+class UserSetActiveView(
+    StaffPermissionRequiredMixin, BackToListMixin, SingleObjectMixin, View
+):
     permission_required = "users.change_user"
     http_method_names = ["post"]
     model = User
@@ -268,10 +256,12 @@ class UserSetActiveView(StaffPermissionRequiredMixin, SingleObjectMixin, View):
         else:
             state = "active" if self.active else "inactive"
             messages.success(request, f"{user.username} is now {state}.")
-        return _next_or(request, user.get_absolute_url())
+        return _next_or(request, self.back_to_user(user))
 
 
-class UserDeleteView(StaffPermissionRequiredMixin, RuleCheckedOnOpenMixin, DetailView):
+class UserDeleteView(
+    StaffPermissionRequiredMixin, BackToListMixin, RuleCheckedOnOpenMixin, DetailView
+):
     permission_required = "users.delete_user"
     model = User
     context_object_name = "account"
@@ -286,8 +276,8 @@ class UserDeleteView(StaffPermissionRequiredMixin, RuleCheckedOnOpenMixin, Detai
             services.user_delete(actor=request.user, user=user)
         except PermissionDenied as error:
             messages.error(request, str(error))
-            return redirect("users:detail", pk=user.pk)
+            return redirect(self.back_to_user(user))
         except services.UserGone as gone:
             return _gone(request, gone)
         messages.success(request, f"Deleted user {username}.")
-        return redirect("users:list")
+        return redirect(self.back_to_list())
