@@ -217,6 +217,9 @@ class AuditEvent(models.Model):
         END_SESSION = "end_session", _("session ended")
         END_SESSIONS = "end_sessions", _("all sessions ended")
         UNLOCK = "unlock", _("lifted a lockout")
+        # One per bulk action (and per undo): what, how many, which selection;
+        # its accounts' own events share its `batch`.
+        BULK = "bulk", _("bulk action")
 
     at = models.DateTimeField(_("time"), default=timezone.now)
     action = models.CharField(_("action"), max_length=20, choices=Action.choices)
@@ -226,6 +229,9 @@ class AuditEvent(models.Model):
     target_label = models.CharField(_("user"), max_length=254, blank=True)
     ip = models.GenericIPAddressField(_("client IP"), null=True, blank=True)
     changes = models.JSONField(_("changes"), default=dict, blank=True)
+    # The bulk action an event belongs to: its BULK event and the events of the
+    # accounts it touched share this, so an undo knows exactly which accounts.
+    batch = models.UUIDField(_("batch"), null=True, blank=True, editable=False)
 
     objects = AuditEventManager()
 
@@ -236,6 +242,12 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["target_id", "-at"], name="users_audit_target_at_idx"),
             models.Index(fields=["-at", "-id"], name="users_audit_at_idx"),
+            # Partial: only bulk actions' events carry a batch.
+            models.Index(
+                fields=["batch", "action"],
+                name="users_audit_batch_idx",
+                condition=Q(batch__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -29,6 +29,7 @@ from .accounts import (
     check_deactivate,
     check_deactivate_all,
     check_delete,
+    check_delete_all,
     check_edit,
     check_grant,
     check_group_change,
@@ -42,6 +43,7 @@ from .base import (
     check_manage,
     check_manage_all,
     fields_closed_to,
+    judge_page,
     may_sign_in_to_staff_pages,
     may_use_staff_page,
     unrestricted,
@@ -114,6 +116,23 @@ def offered_actions(actor: User, target: User) -> dict[str, bool]:
     }
 
 
+def offered_row_actions(actor: User, targets: list[User]) -> None:
+    """Set `offered` ({"activate": bool, "deactivate": bool}) on each account
+    of a list page, as offered_actions would say, in at most two queries."""
+    may_change = actor.has_perm("users.change_user")
+    if may_change:
+        judge_page(actor, targets)
+    for target in targets:
+        target.offered = {
+            "activate": may_change
+            and not target.is_active
+            and can_activate(actor, target),
+            "deactivate": may_change
+            and target.is_active
+            and can_deactivate(actor, target),
+        }
+
+
 __all__ = [
     "FIELD_LABELS",
     "SUPERUSER_ONLY_FIELDS",
@@ -137,6 +156,7 @@ __all__ = [
     "check_deactivate",
     "check_deactivate_all",
     "check_delete",
+    "check_delete_all",
     "check_edit",
     "check_end_sessions",
     "check_end_sessions_all",
@@ -150,9 +170,11 @@ __all__ = [
     "check_reset_mfa_all",
     "check_set_password",
     "fields_closed_to",
+    "judge_page",
     "may_sign_in_to_staff_pages",
     "may_use_staff_page",
     "must_set_up_second_factor",
     "offered_actions",
+    "offered_row_actions",
     "unrestricted",
 ]

@@ -19,6 +19,7 @@ from .accounts import (
     users_set_active,
 )
 from .base import FROM_REQUEST, UserGone
+from .bulk import BulkRefused, bulk_undo, undo_deadline, undo_refusal, users_bulk
 from .groups import group_delete, group_save
 from .imports import ImportConflict, ImportRefused, users_import
 from .lockouts import lockout_forgive, lockout_lift
@@ -41,10 +42,12 @@ from .sessions import (
 
 __all__ = [
     "FROM_REQUEST",
+    "BulkRefused",
     "ImportConflict",
     "ImportRefused",
     "StaleEdit",
     "UserGone",
+    "bulk_undo",
     "group_delete",
     "group_save",
     "lockout_forgive",
@@ -57,6 +60,8 @@ __all__ = [
     "session_rekeyed",
     "session_seen",
     "session_started",
+    "undo_deadline",
+    "undo_refusal",
     "user_activate",
     "user_change_own_password",
     "user_create",
@@ -67,6 +72,7 @@ __all__ = [
     "user_set_groups_and_permissions",
     "user_set_password",
     "user_update",
+    "users_bulk",
     "users_end_sessions",
     "users_export",
     "users_import",
