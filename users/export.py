@@ -21,6 +21,9 @@ import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+
 from .models import EDITABLE_FIELDS
 
 EXPORT_FIELDS = ("id", *EDITABLE_FIELDS, "created_at", "updated_at", "last_login")
@@ -68,3 +71,13 @@ def csv_lines(rows: Iterable[tuple]) -> Iterator[str]:
     yield UTF8_BOM + lines.writerow(EXPORT_FIELDS)
     for row in rows:
         yield lines.writerow([cell(value) for value in row])
+
+
+def csv_download(rows: Iterable[tuple]) -> StreamingHttpResponse:
+    """A streamed users-<time>.csv download of rows (EXPORT_FIELDS each)."""
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    response = StreamingHttpResponse(
+        csv_lines(rows), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="users-{stamp}.csv"'
+    return response

@@ -19,6 +19,7 @@ predicates and what a page may offer.
 from collections.abc import Callable
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 
 from ..models import User
 from .accounts import (
@@ -116,6 +117,22 @@ def offered_actions(actor: User, target: User) -> dict[str, bool]:
     }
 
 
+BULK_CHECKS = {
+    "activate": check_activate_all,
+    "deactivate": check_deactivate_all,
+    "delete": check_delete_all,
+    "end_sessions": check_end_sessions_all,
+}
+
+
+def check_bulk(actor: User | None, action: str, targets: QuerySet) -> None:
+    """The rule of a bulk action (users.services.bulk) for all its accounts."""
+    BULK_CHECKS[action](actor, targets)
+
+
+can_bulk = _predicate(check_bulk)
+
+
 def offered_row_actions(actor: User, targets: list[User]) -> None:
     """Set `offered` ({"activate": bool, "deactivate": bool}) on each account
     of a list page, as offered_actions would say, in at most two queries."""
@@ -138,6 +155,7 @@ __all__ = [
     "SUPERUSER_ONLY_FIELDS",
     "VERBS",
     "can_activate",
+    "can_bulk",
     "can_change_groups",
     "can_deactivate",
     "can_delete",
@@ -150,6 +168,7 @@ __all__ = [
     "check_activate",
     "check_activate_all",
     "check_actor",
+    "check_bulk",
     "check_change",
     "check_change_own_password",
     "check_create",

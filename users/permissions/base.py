@@ -109,7 +109,9 @@ def judge_page(actor: User, targets: list[User]) -> None:
             .values_list("pk", flat=True)
         )
     active_superusers = None
-    if any(target.is_superuser for target in targets):
+    # Only the unrestricted get as far as the last-superuser rule: for anyone
+    # else every superuser is above them.
+    if unrestricted(actor) and any(target.is_superuser for target in targets):
         active_superusers = User.objects.lock_active_superuser_ids()
     for target in targets:
         target.__dict__.setdefault("_noogh_above", {})[actor.pk] = target.pk in above

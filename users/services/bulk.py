@@ -39,12 +39,6 @@ CHANGES_OF = {
     "activate": {"is_active": [False, True]},
     "deactivate": {"is_active": [True, False]},
 }
-CHECK_OF = {
-    "activate": permissions.check_activate_all,
-    "deactivate": permissions.check_deactivate_all,
-    "delete": permissions.check_delete_all,
-    "end_sessions": permissions.check_end_sessions_all,
-}
 
 
 class BulkRefused(Exception):
@@ -64,13 +58,15 @@ def users_bulk(
     actor=FROM_REQUEST,
     action: str,
     users: QuerySet,
-    selection: str,
+    scope: str,
+    filters: str,
     at_most: int | None = None,
 ) -> AuditEvent:
     """Apply action to the accounts of `users` it would change; return the
-    bulk event. `selection` describes them for the trail (the list's query
-    string, or the ticked ids). With at_most (the number a person confirmed),
-    a selection that has grown since is refused rather than acted on."""
+    bulk event. For the trail, `scope` says how they were chosen ("matching"
+    the list's search, or "ticked") and `filters` is the list's query string.
+    With at_most (the number a person confirmed), a selection that has grown
+    since is refused rather than acted on."""
     if action not in ACTIONS:
         raise ValueError(f"unknown bulk action {action!r}")
     changing = users.changed_by(action)
@@ -84,7 +80,7 @@ def users_bulk(
     count = _record_and_apply(
         action, changing, actor=actor, at=now, batch=batch, at_most=at_most
     )
-    summary = {"action": action, "count": count, "selection": selection}
+    summary = {"action": action, "count": count, "scope": scope, "filters": filters}
     return audit.record(Action.BULK, None, summary, actor=actor, at=now, batch=batch)
 
 
@@ -119,7 +115,8 @@ def bulk_undo(*, actor=FROM_REQUEST, batch: UUID) -> AuditEvent:
     summary = {
         "action": action,
         "count": count,
-        "selection": original.changes.get("selection", ""),
+        "scope": original.changes.get("scope", ""),
+        "filters": original.changes.get("filters", ""),
         "undoes": str(batch),
         "skipped": original.changes["count"] - count,
         "skipped_sample": list(skipped.values_list("target_label", flat=True)[:10]),
@@ -180,7 +177,7 @@ def _record_and_apply(
     targets = User.objects.filter(
         pk__in=AuditEvent.objects.of_batch(batch).values("target_id")
     )
-    CHECK_OF[action](actor, targets)
+    permissions.check_bulk(actor, action, targets)
     if action == "activate":
         targets.update(is_active=True, updated_at=at)
     elif action == "deactivate":

@@ -17,7 +17,12 @@ Action = AuditEvent.Action
 
 def bulk(actor, action, users, **kwargs):
     return services.users_bulk(
-        actor=actor, action=action, users=users, selection="q=test", **kwargs
+        actor=actor,
+        action=action,
+        users=users,
+        scope="matching",
+        filters="q=test",
+        **kwargs,
     )
 
 
@@ -28,7 +33,12 @@ def test_deactivate_records_one_event_per_account_and_one_for_the_action():
     other = UserFactory(full_name="Someone Else")
     event = bulk(actor, "deactivate", User.objects.search("lina"))
     assert event.action == Action.BULK and event.target_id is None
-    assert event.changes == {"action": "deactivate", "count": 3, "selection": "q=test"}
+    assert event.changes == {
+        "action": "deactivate",
+        "count": 3,
+        "scope": "matching",
+        "filters": "q=test",
+    }
     per_account = AuditEvent.objects.of_batch(event.batch)
     assert sorted(per_account.values_list("target_id", flat=True)) == sorted(
         user.pk for user in lina
