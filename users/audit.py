@@ -230,6 +230,22 @@ def record_each(
         .values_list("event_target", "event_label")
     )
     select, params = rows.query.sql_with_params()
+    return record_rows(action, select, params, changes, actor=actor, at=at, batch=batch)
+
+
+def record_rows(
+    action: str,
+    rows_sql: str,
+    rows_params: Iterable,
+    changes: Mapping,
+    *,
+    actor: User | None,
+    at: datetime,
+    batch: UUID,
+) -> int:
+    """Record one event per row of rows_sql (columns event_target and
+    event_label), in one statement. On PostgreSQL rows_sql may be an
+    UPDATE ... RETURNING, so that a change and its trail are one pass."""
     fields = AuditEvent._meta
     prepared = [
         fields.get_field(name).get_db_prep_save(value, connection)
@@ -243,13 +259,15 @@ def record_each(
             ("batch", batch),
         )
     ]
+    insert = f"""INSERT INTO {fields.db_table}
+        (at, action, actor_id, actor_label, ip, changes, batch, target_id, target_label)
+        SELECT %s, %s, %s, %s, %s, %s, %s, event_target, event_label"""
+    if connection.vendor == "postgresql":  # a CTE may hold an UPDATE there
+        sql = f"WITH touched AS ({rows_sql}) {insert} FROM touched"
+        params = [*rows_params, *prepared]
+    else:  # Python's sqlite3 counts no rows for a statement led by WITH
+        sql = f"{insert} FROM ({rows_sql}) AS touched"
+        params = [*prepared, *rows_params]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"""INSERT INTO {fields.db_table}
-            (at, action, actor_id, actor_label, ip, changes, batch,
-             target_id, target_label)
-            SELECT %s, %s, %s, %s, %s, %s, %s, t.event_target, t.event_label
-            FROM ({select}) AS t""",
-            [*prepared, *params],
-        )
+        cursor.execute(sql, params)
         return cursor.rowcount

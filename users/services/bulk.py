@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from uuid import UUID, uuid4, uuid5
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import timezone
 
@@ -158,16 +158,21 @@ def _record_and_apply(
     batch: UUID,
     at_most: int | None = None,
 ) -> int:
-    """Record one event per account of `changing`, judge the accounts so
-    recorded (the set fixed by those events) and change them; returns how many."""
-    count = audit.record_each(
-        EVENT_OF[action],
-        changing,
-        CHANGES_OF.get(action, {}),
-        actor=actor,
-        at=at,
-        batch=batch,
-    )
+    """Record one event per account of `changing` and change those accounts;
+    returns how many. The accounts so recorded (the batch's events) are the
+    set judged by the rules, before the commit: a refusal rolls back both."""
+    in_one_pass = action in CHANGES_OF and connection.vendor == "postgresql"
+    if in_one_pass:
+        count = _change_and_record(action, changing, actor=actor, at=at, batch=batch)
+    else:
+        changes = CHANGES_OF.get(action, {})
+        count = audit.record_each(
+            EVENT_OF[action], changing, changes, actor=actor, at=at, batch=batch
+        )
+    if not count:
+        raise BulkRefused(
+            f"Nothing to {_verb(action)}: none of the selected accounts needs it."
+        )
     if at_most is not None and count > at_most:
         raise BulkRefused(
             f"The selection now holds {count:,} accounts to {_verb(action)}, "
@@ -178,6 +183,8 @@ def _record_and_apply(
         pk__in=AuditEvent.objects.of_batch(batch).values("target_id")
     )
     permissions.check_bulk(actor, action, targets)
+    if in_one_pass:
+        return count
     if action == "activate":
         targets.update(is_active=True, updated_at=at)
     elif action == "deactivate":
@@ -190,6 +197,31 @@ def _record_and_apply(
     else:
         end_listed_sessions(actor, targets)
     return count
+
+
+def _change_and_record(
+    action: str, changing: QuerySet, *, actor: User | None, at: datetime, batch: UUID
+) -> int:
+    """(De)activate and record in one statement (PostgreSQL): the UPDATE's
+    RETURNING feeds the trail's INSERT, so the selection is read once and the
+    events name exactly the rows changed (measured at 1M users: see bench/)."""
+    quote = connection.ops.quote_name
+    select, params = changing.order_by().values("pk").query.sql_with_params()
+    ending = ", session_epoch = session_epoch + 1" if action == "deactivate" else ""
+    update = (
+        f"UPDATE {quote(User._meta.db_table)} SET is_active = %s, updated_at = %s"
+        f"{ending} WHERE id IN ({select}) "
+        "RETURNING id AS event_target, username AS event_label"
+    )
+    return audit.record_rows(
+        EVENT_OF[action],
+        update,
+        [action == "activate", at, *params],
+        CHANGES_OF[action],
+        actor=actor,
+        at=at,
+        batch=batch,
+    )
 
 
 def _verb(action: str | None) -> str:

@@ -195,3 +195,11 @@ def test_bulk_deactivate_of_2000_rows_takes_a_bounded_number_of_queries(
         undo = services.bulk_undo(actor=actor, batch=event.batch)
     assert undo.changes["count"] == 2000
     assert User.objects.search("bulk row").active().count() == 2000
+
+
+def test_nothing_to_change_is_refused_and_records_nothing():
+    actor = SuperuserFactory()
+    UserFactory(full_name="Lina Test", is_active=False)
+    with pytest.raises(services.BulkRefused, match="Nothing to deactivate"):
+        bulk(actor, "deactivate", User.objects.search("lina"))
+    assert not AuditEvent.objects.filter(action=Action.BULK).exists()
