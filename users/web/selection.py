@@ -14,7 +14,7 @@ ACTIONS = {
     "activate": ("Activate", "Activated", "users.change_user"),
     "deactivate": ("Deactivate", "Deactivated", "users.change_user"),
     "end_sessions": ("End sessions", "Ended the sessions of", "users.change_user"),
-    "export": ("Export CSV", "Exported", "users.view_user"),
+    "export": ("Export", "Exported", "users.view_user"),
     "delete": ("Delete", "Deleted", "users.delete_user"),
 }
 SCOPES = [
