@@ -1,4 +1,5 @@
-"""CSV that spreadsheets open safely: the export, and the import's errors file.
+"""Downloads: CSV that spreadsheets open safely (the export, the import's
+errors file), and the subject-access JSON (personal_data_response).
 
 Every cell is quoted (csv.QUOTE_ALL), and a cell a spreadsheet could run as a
 formula gets one leading apostrophe, which spreadsheets show as nothing and
@@ -24,7 +25,7 @@ from datetime import datetime
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
-from .models import EDITABLE_FIELDS
+from .models import EDITABLE_FIELDS, User
 
 EXPORT_FIELDS = ("id", *EDITABLE_FIELDS, "created_at", "updated_at", "last_login")
 FORMULA = re.compile(r"(?:^|[,;\t\r\n])[\s\"']*[=+\-@\t\r＝＋－＠]")
@@ -80,4 +81,13 @@ def csv_download(rows: Iterable[tuple]) -> StreamingHttpResponse:
         csv_lines(rows), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = f'attachment; filename="users-{stamp}.csv"'
+    return response
+
+
+def personal_data_response(chunks, user: User) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(
+        chunks, content_type="application/json; charset=utf-8"
+    )
+    filename = f"personal-data-user-{user.pk}.json"  # no name: it may be anything
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -217,6 +217,8 @@ class AuditEvent(models.Model):
         END_SESSION = "end_session", _("session ended")
         END_SESSIONS = "end_sessions", _("all sessions ended")
         UNLOCK = "unlock", _("lifted a lockout")
+        PASSWORD_LINK = "password_link", _("password link sent")
+        ERASE = "erase", _("personal data erased")
         # One per bulk action (and per undo): what, how many, which selection;
         # its accounts' own events share its `batch`.
         BULK = "bulk", _("bulk action")
@@ -248,6 +250,8 @@ class AuditEvent(models.Model):
                 name="users_audit_batch_idx",
                 condition=Q(batch__isnull=False),
             ),
+            # What an account did: its subject-access export, its erasure.
+            models.Index(fields=["actor_id", "at"], name="users_audit_actor_at_idx"),
         ]
 
     def __str__(self) -> str:
