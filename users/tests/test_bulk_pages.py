@@ -171,8 +171,16 @@ def test_a_changer_cannot_bulk_deactivate_a_superuser_or_a_stronger_account(
     assert not AuditEvent.objects.filter(action=Action.BULK).exists()
 
 
+def test_a_confirmation_without_its_count_only_asks_again(client, root, lina):
+    page = post(client, "deactivate", scope="matching", confirm="1")
+    assert page.status_code == 200 and page.context["count"] == 5
+    assert User.objects.search("lina").inactive().count() == 0
+
+
 def test_the_last_active_superuser_and_oneself_are_refused(client, root):
-    refused = post(client, "deactivate", ids=[root.pk], query="", confirm="1")
+    refused = post(
+        client, "deactivate", ids=[root.pk], query="", confirm="1", expected=1
+    )
     assert refused.status_code == 403
     assert "your own account" in refused.content.decode()
     assert User.objects.get(pk=root.pk).is_active

@@ -58,7 +58,8 @@ class BulkActionView(StaffPermissionRequiredMixin, View):
         users = form.selection(params.users)
         if action == "export":
             return self.export(request, form, params, users)
-        if form.cleaned_data["confirm"]:
+        # A confirmation names the count it saw: without one, ask (again).
+        if form.cleaned_data["confirm"] and form.cleaned_data["expected"] is not None:
             return self.act(request, form, params, users)
         return confirmation(request, form, params, users)
 
