@@ -268,7 +268,9 @@ class AuditEventQuerySet(models.QuerySet):
     # A bulk action's own event has no target; its accounts' events share its
     # batch (users.services.bulk).
     def bulk_action(self, batch) -> AuditEventQuerySet:
-        return self.filter(batch=batch, target_id__isnull=True)
+        # Both columns of the (batch, action) index: found by it, however many
+        # target-less events (exports, imports) the trail holds.
+        return self.filter(batch=batch, action="bulk")
 
     def of_batch(self, batch) -> AuditEventQuerySet:
         """The events of the accounts a bulk action touched."""
