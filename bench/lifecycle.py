@@ -64,13 +64,17 @@ def main() -> None:
         user = account_with_trail(time.time_ns() + number, args.events)
         exports.append(
             timed(
-                lambda: "".join(
+                lambda user=user: "".join(
                     services.user_export_personal_data(actor=None, user=user)
                 )
             )
         )
         erasures.append(
-            timed(lambda: services.user_erase(actor=None, user=user, basis="bench"))
+            timed(
+                lambda user=user: services.user_erase(
+                    actor=None, user=user, basis="bench"
+                )
+            )
         )
     print(
         json.dumps(

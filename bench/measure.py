@@ -7,8 +7,10 @@ pointing at a PostgreSQL database it may fill.
 import argparse
 import io
 import json
+import re
 import statistics
 import time
+from datetime import timedelta
 
 import django
 
@@ -18,9 +20,11 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.urls import reverse  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 from users import services  # noqa: E402
-from users.models import User  # noqa: E402
+from users.models import AuditEvent, User  # noqa: E402
 from users.pagination import MAX_ADMIN_PAGES, make_token  # noqa: E402
 
 OURS, ADMIN, STOCK = "/users/", "/admin/users/user/", "/stock-admin/stock/stockuser/"
@@ -126,11 +130,71 @@ def measure(client: Client, url: str, repeat: int) -> dict:
     }
 
 
+def bulk_query(target: int) -> str:
+    """The list's query string for about `target` active accounts: "active,
+    created from <date> to yesterday" (give or take a day's sign-ups). Not
+    today: the benchmark's own account (created today) would refuse the lot,
+    since nobody may deactivate themselves."""
+    yesterday = timezone.localdate() - timedelta(days=1)
+    before_today = User.objects.active().filter(created_at__date__lte=yesterday)
+    boundary = before_today.sorted_by("-created_at")[target - 1].created_at
+    return (
+        f"is_active=true&created_after={boundary.date().isoformat()}"
+        f"&created_before={yesterday.isoformat()}"
+    )
+
+
+def timed_post(client: Client, url: str, data: dict) -> tuple[float, int, object]:
+    with CaptureQueriesContext(connection) as captured:
+        started = time.perf_counter()
+        response = client.post(url, data)
+        seconds = time.perf_counter() - started
+    return seconds, len(captured), response
+
+
+def measure_bulk(client: Client, users: int) -> dict:
+    """Deactivate ~10% of the users (100,000 at 1M) through the pages - the
+    confirmation page, then its Confirm - and undo it from the result page.
+    One run each (they write); the state is as before afterwards."""
+    query = bulk_query(min(100_000, users // 10))
+    form = {"action": "deactivate", "scope": "matching", "query": query}
+    confirm_s, confirm_q, page = timed_post(client, reverse("users:bulk"), form)
+    assert page.status_code == 200, page.status_code
+    # The count the confirmation page states (and posts back as "expected").
+    count = int(re.search(rb'name="expected" value="(\d+)"', page.content)[1])
+    form |= {"confirm": "1", "expected": count}
+    act_s, act_q, done = timed_post(client, reverse("users:bulk"), form)
+    assert done.status_code == 302, (done.status_code, done.content[:300])
+    event = AuditEvent.objects.bulk_action(done.url.rstrip("/").split("/")[-1]).get()
+    recorded = AuditEvent.objects.of_batch(event.batch).count()
+    undo_url = reverse("users:bulk_undo", args=[event.batch])
+    undo_s, undo_q, undone = timed_post(client, undo_url, {})
+    assert undone.status_code == 302, undone.status_code
+    reactivated = User.objects.filter(
+        pk__in=AuditEvent.objects.of_batch(event.batch).values("target_id"),
+        is_active=True,
+    ).count()
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE users_user")
+        cursor.execute("VACUUM ANALYZE users_auditevent")
+    return {
+        "query": query,
+        "accounts": count,
+        "audit_rows": recorded + 1,
+        "reactivated": reactivated,
+        "confirm_page": {"seconds": confirm_s, "queries": confirm_q},
+        "deactivate": {"seconds": act_s, "queries": act_q},
+        "undo": {"seconds": undo_s, "queries": undo_q},
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--users", type=int, required=True)
     parser.add_argument("--repeat", type=int, default=10)
-    parser.add_argument("--only", nargs="*", help="scenario names to run")
+    parser.add_argument(
+        "--only", nargs="*", help="scenario names to run (bulk: the bulk action)"
+    )
     args = parser.parse_args()
     load(args.users)
     client = Client()
@@ -142,7 +206,13 @@ def main() -> None:
         results[name] = {
             target: measure(client, url, args.repeat) for target, url in urls.items()
         }
-    print(json.dumps({"users": User.objects.count(), "results": results}))
+    # Last: it writes (and vacuums after itself).
+    bulk = (
+        None
+        if args.only and "bulk" not in args.only
+        else measure_bulk(client, args.users)
+    )
+    print(json.dumps({"users": User.objects.count(), "results": results, "bulk": bulk}))
 
 
 if __name__ == "__main__":

@@ -43,9 +43,11 @@ def ensure_database(url: str) -> None:
     sandbox.migrate(environment(url))
 
 
-def measure(url: str, users: int, repeat: int) -> dict:
+def measure(url: str, users: int, repeat: int, only: list[str] | None = None) -> dict:
     print(f"measuring {users:,} users ...", file=sys.stderr, flush=True)
     options = ["--users", str(users), "--repeat", str(repeat)]
+    if only:
+        options += ["--only", *only]
     output = subprocess.run(
         [sandbox.PYTHON, "bench/measure.py", *options],
         cwd=ROOT,
@@ -130,12 +132,17 @@ def report(big: dict, small: dict, imports: list[dict], args) -> str:
         "|---|---|---|---|---|",
     ]
     for name in GROWTH_ROWS:
+        if name not in small["results"] or name not in big["results"]:
+            continue
         for target in TARGETS:
             a, b = small["results"][name][target], big["results"][name][target]
             lines.append(
                 f"| {name} | {target} | {a['p50']:.1f} | {b['p50']:.1f} | "
                 f"{b['p50'] / a['p50']:.2f} |"
             )
+    lines += bulk_report(big.get("bulk"))
+    if not imports:
+        return "\n".join(lines) + "\n"
     lines += [
         "",
         "Import (`manage.py import_users`, end to end, indexes in place at the end):",
@@ -151,20 +158,64 @@ def report(big: dict, small: dict, imports: list[dict], args) -> str:
     return "\n".join(lines) + "\n"
 
 
+def bulk_report(bulk: dict | None) -> list[str]:
+    if not bulk:
+        return []
+    return [
+        "",
+        f"Bulk deactivate through the pages (`{bulk['query']}`: "
+        f"{bulk['accounts']:,} accounts, {bulk['audit_rows']:,} audit rows), "
+        f"then Undo ({bulk['reactivated']:,} reactivated); one run each:",
+        "",
+        "| step | seconds | queries |",
+        "|---|---|---|",
+        *(
+            f"| {label} | {bulk[key]['seconds']:.2f} | {bulk[key]['queries']} |"
+            for key, label in (
+                ("confirm_page", "confirmation page (count + sample)"),
+                ("deactivate", "Confirm: deactivate + audit rows"),
+                ("undo", "Undo: reactivate + audit rows"),
+            )
+        ),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--users", type=int, default=1_000_000)
     parser.add_argument("--small", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--import-rows", type=int, default=1_000_000)
+    parser.add_argument(
+        "--only",
+        nargs="*",
+        help="only these scenarios (names as in the table; bulk: the bulk action)",
+    )
+    parser.add_argument(
+        "--no-import", action="store_true", help="skip the import timings"
+    )
     args = parser.parse_args()
     big_url = sandbox.postgres_url("make bench")
     small_url = sandbox.sibling_url(big_url, "small")
     import_url = sandbox.sibling_url(big_url, "import")
     for url in (big_url, small_url):
         ensure_database(url)
-    big = measure(big_url, args.users, args.repeat)
-    small = measure(small_url, args.small, args.repeat)
+    big = measure(big_url, args.users, args.repeat, args.only)
+    small = measure(small_url, args.small, args.repeat, args.only)
+    imports = [] if args.no_import else time_imports(big_url, import_url, args)
+    text = report(big, small, imports, args)
+    # A partial run does not replace the day's full results.
+    partial = "-partial" if args.only or args.no_import else ""
+    out = (
+        ROOT / "bench" / "results" / f"{datetime.date.today().isoformat()}{partial}.md"
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    print(text)
+    print(f"written to {out.relative_to(ROOT)}")
+
+
+def time_imports(big_url: str, import_url: str, args) -> list[dict]:
     imports = []
     with (
         tempfile.TemporaryDirectory() as workdir,
@@ -178,12 +229,7 @@ def main() -> None:
         more = time_import(big_url, extra, Path(workdir), "more")
         imports.append(more | {"case": f"into the {args.users:,}-user table"})
         remove_imported(big_url, "more")
-    text = report(big, small, imports, args)
-    out = ROOT / "bench" / "results" / f"{datetime.date.today().isoformat()}.md"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
-    print(text)
-    print(f"written to {out.relative_to(ROOT)}")
+    return imports
 
 
 if __name__ == "__main__":

@@ -275,6 +275,12 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
 
+# --- Bulk actions on the user list ------------------------------------------------
+# How long the result page of a bulk (de)activation offers to undo it.
+BULK_UNDO_SECONDS = env.int("BULK_UNDO_SECONDS", default=30 * 60)
+# At most this many ticked rows in one request (a page shows at most 100).
+BULK_MAX_SELECTED = 1000
+
 # --- Second factors (django-otp) --------------------------------------------------
 # Staff must set up an authenticator app and pass it at every login before any
 # staff page or the admin (users.signin.gate). On by default in production; off

@@ -173,6 +173,15 @@ class UserQuerySet(models.QuerySet):
     def _longest_searchable_value(self) -> int:
         return max(self.model._meta.get_field(f).max_length for f in SEARCH_FIELDS)
 
+    def changed_by(self, action: str) -> UserQuerySet:
+        """The accounts a bulk action would change: (de)activating skips those
+        already in that state; deleting and ending sessions take them all."""
+        if action == "activate":
+            return self.inactive()
+        if action == "deactivate":
+            return self.active()
+        return self
+
     def sorted_by(self, ordering: str) -> UserQuerySet:
         """Order by one column ("-email" descends) with id as the tie-breaker."""
         descending = "-" if ordering.startswith("-") else ""
@@ -379,6 +388,21 @@ class AuditEventQuerySet(models.QuerySet):
         it is not one of them."""
         values = list(self.order_by().filter(pk=pk).values_list("at", flat=True)[:1])
         return (values[0], pk) if values else None
+
+    # A bulk action's own event has no target; its accounts' events share its
+    # batch (users.services.bulk).
+    def bulk_action(self, batch) -> AuditEventQuerySet:
+        # Both columns of the (batch, action) index: found by it, however many
+        # target-less events (exports, imports) the trail holds.
+        return self.filter(batch=batch, action="bulk")
+
+    def of_batch(self, batch) -> AuditEventQuerySet:
+        """The events of the accounts a bulk action touched."""
+        return self.filter(batch=batch, target_id__isnull=False)
+
+    def touching(self, target_id, *, after: datetime) -> AuditEventQuerySet:
+        """Events about an account (an id or OuterRef) later than a time."""
+        return self.filter(target_id=target_id, at__gt=after)
 
     def by(self, user: User) -> AuditEventQuerySet:
         """Events user was the actor of, oldest first."""

@@ -229,6 +229,9 @@ class AuditEvent(models.Model):
         UNLOCK = "unlock", _("lifted a lockout")
         PASSWORD_LINK = "password_link", _("password link sent")
         ERASE = "erase", _("personal data erased")
+        # One per bulk action (and per undo): what, how many, which selection;
+        # its accounts' own events share its `batch`.
+        BULK = "bulk", _("bulk action")
 
     at = models.DateTimeField(_("time"), default=timezone.now)
     action = models.CharField(_("action"), max_length=20, choices=Action.choices)
@@ -238,6 +241,9 @@ class AuditEvent(models.Model):
     target_label = models.CharField(_("user"), max_length=254, blank=True)
     ip = models.GenericIPAddressField(_("client IP"), null=True, blank=True)
     changes = models.JSONField(_("changes"), default=dict, blank=True)
+    # The bulk action an event belongs to: its BULK event and the events of the
+    # accounts it touched share this, so an undo knows exactly which accounts.
+    batch = models.UUIDField(_("batch"), null=True, blank=True, editable=False)
 
     objects = AuditEventManager()
 
@@ -248,6 +254,12 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["target_id", "-at"], name="users_audit_target_at_idx"),
             models.Index(fields=["-at", "-id"], name="users_audit_at_idx"),
+            # Partial: only bulk actions' events carry a batch.
+            models.Index(
+                fields=["batch", "action"],
+                name="users_audit_batch_idx",
+                condition=Q(batch__isnull=False),
+            ),
             # What an account did: its subject-access export, its erasure.
             models.Index(fields=["actor_id", "at"], name="users_audit_actor_at_idx"),
         ]

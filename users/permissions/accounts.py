@@ -139,6 +139,14 @@ def check_activate_all(actor: User | None, targets: QuerySet) -> None:
     check_manage_all(actor, targets)
 
 
+def check_delete_all(actor: User | None, targets: QuerySet) -> None:
+    check_actor(actor, "delete")
+    if actor is not None and targets.filter(pk=actor.pk).exists():
+        raise PermissionDenied("You cannot delete your own account.")
+    check_manage_all(actor, targets)
+    refuse_losing_the_last_superuser(list(targets.superusers()), "delete")
+
+
 def check_delete(actor: User | None, target: User) -> None:
     _check_taking_away(actor, target, permission="delete", verb="delete")
 

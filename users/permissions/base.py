@@ -18,6 +18,8 @@ FIELD_LABELS = {
     "user_permissions": "permissions",
 }
 VERBS = {"add": "create", "change": "change", "delete": "delete"}
+# Where judge_page leaves the active superusers it read for a page's rows.
+ACTIVE_SUPERUSERS_READ = "_noogh_active_superusers"
 
 
 def may_use_staff_page(user, permission: str) -> bool:
@@ -113,6 +115,32 @@ def check_manage_all(actor: User | None, targets: QuerySet) -> None:
     )
 
 
+def judge_page(actor: User, targets: list[User]) -> None:
+    """Read, for a whole page of accounts, what the predicates would otherwise
+    query row by row: which of them outrank the actor (one query) and, when
+    one is a superuser, the active superusers (one more). Pages only: the
+    services judge rows they have just read under lock, never these."""
+    if not targets:
+        return
+    above = set()
+    if not unrestricted(actor):
+        ids = [target.pk for target in targets]
+        above = set(
+            User.objects.filter(pk__in=ids)
+            .outranking(actor)
+            .values_list("pk", flat=True)
+        )
+    active_superusers = None
+    # Only the unrestricted get as far as the last-superuser rule: for anyone
+    # else every superuser is above them.
+    if unrestricted(actor) and any(target.is_superuser for target in targets):
+        active_superusers = User.objects.lock_active_superuser_ids()
+    for target in targets:
+        target.__dict__.setdefault("_noogh_above", {})[actor.pk] = target.pk in above
+        if active_superusers is not None:
+            target.__dict__[ACTIVE_SUPERUSERS_READ] = active_superusers
+
+
 def is_above(target: User, actor: User) -> bool:
     """One query per target instance and actor: a page asks several predicates
     about one account; services ask on rows they have just read under lock."""
@@ -147,8 +175,11 @@ def refuse_losing_the_last_superuser(targets: list[User], verb: str) -> None:
     if not leaving:
         return
     # The services have locked every active superuser row already (in id
-    # order, with the targets); this re-reads them under that lock.
-    remaining = set(User.objects.lock_active_superuser_ids()) - leaving
+    # order, with the targets); this re-reads them under that lock. A page's
+    # predicates may have read them once for all its rows (judge_page).
+    known = targets[0].__dict__.get(ACTIVE_SUPERUSERS_READ)
+    active = known if known is not None else User.objects.lock_active_superuser_ids()
+    remaining = set(active) - leaving
     if not remaining:
         raise PermissionDenied(
             f"You cannot {verb} the last active superuser: the site would have none."

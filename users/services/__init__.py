@@ -19,6 +19,7 @@ from .accounts import (
     users_set_active,
 )
 from .base import FROM_REQUEST, UserGone
+from .bulk import BulkRefused, bulk_undo, undo_deadline, undo_refusal, users_bulk
 from .erasure import user_erase
 from .groups import group_delete, group_save
 from .imports import ImportConflict, ImportRefused, users_import
@@ -44,10 +45,12 @@ from .subject_access import user_export_personal_data
 
 __all__ = [
     "FROM_REQUEST",
+    "BulkRefused",
     "ImportConflict",
     "ImportRefused",
     "StaleEdit",
     "UserGone",
+    "bulk_undo",
     "group_delete",
     "group_save",
     "lockout_forgive",
@@ -60,6 +63,8 @@ __all__ = [
     "session_rekeyed",
     "session_seen",
     "session_started",
+    "undo_deadline",
+    "undo_refusal",
     "user_activate",
     "user_change_own_password",
     "user_create",
@@ -74,6 +79,7 @@ __all__ = [
     "user_set_groups_and_permissions",
     "user_set_password",
     "user_update",
+    "users_bulk",
     "users_end_sessions",
     "users_export",
     "users_import",

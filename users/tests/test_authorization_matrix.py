@@ -325,3 +325,68 @@ def test_session_pages(client, login, name, method, role):
         assert AuditEvent.objects.count() == events + 1, f"{case}: not recorded"
         return
     assert AuditEvent.objects.count() == events, f"{case} recorded something"
+
+
+# Bulk actions from the list. name: (url name, roles with the page's
+# permission, the methods it takes). The bulk form's POST asks to deactivate
+# the target (the confirmation page: nothing changes yet), which takes
+# change_user; viewers may open the page for an export only. The result page
+# and its Undo name a bulk change that the signed-in role itself made.
+BULK_PAGES = {
+    "bulk": ("users:bulk", VIEWERS, {"post"}),
+    "bulk result": ("users:bulk_result", VIEWERS, {"get"}),
+    "bulk undo": ("users:bulk_undo", CHANGERS, {"post"}),
+}
+# Who may do what the bulk form's POST asks (deactivate).
+BULK_POSTERS = CHANGERS
+
+
+def _bulk_url(name: str, target: User, user: User | None) -> str:
+    url_name = BULK_PAGES[name][0]
+    if name == "bulk":
+        return reverse(url_name)
+    from users import services
+
+    event = services.users_bulk(
+        actor=None,
+        action="deactivate",
+        users=User.objects.filter(pk=target.pk),
+        scope="ticked",
+        filters="",
+    )
+    if user is not None:  # as if the role had made it
+        AuditEvent.objects.filter(batch=event.batch).update(actor_id=user.pk)
+    return reverse(url_name, args=[event.batch])
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("method", ["get", "post"])
+@pytest.mark.parametrize("name", BULK_PAGES)
+def test_bulk_pages(client, login, name, method, role):
+    _, holders, methods = BULK_PAGES[name]
+    target = UserFactory()
+    user = login(role)
+    url = _bulk_url(name, target, user)
+    before = state()
+    data = {"action": "deactivate", "id": [target.pk]} if method == "post" else None
+    response = getattr(client, method)(url, data)
+    case = f"{method.upper()} {url} as {role}"
+    if role in LOGGED_OUT:
+        assert response.status_code == 302, case
+        assert response["Location"] == f"{reverse('login')}?next={quote(url)}", case
+    elif role not in holders or (
+        name == "bulk" and method == "post" and role not in BULK_POSTERS
+    ):
+        assert response.status_code == 403, case
+        assert b"You do not have permission" in response.content, case
+    elif method not in methods:
+        assert response.status_code == 405, case
+    elif name == "bulk undo":
+        assert response.status_code == 302, case
+        assert User.objects.get(pk=target.pk).is_active, f"{case}: not undone"
+        # One event for the account, one for the undo itself.
+        assert AuditEvent.objects.count() == before[2] + 2, f"{case}: not recorded"
+        return
+    else:
+        assert response.status_code == 200, case
+    assert state() == before, f"{case} changed something"

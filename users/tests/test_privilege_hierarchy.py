@@ -8,8 +8,8 @@ from django.contrib.auth.models import Group, Permission
 from django.test import Client
 from django.urls import reverse
 
-from users import factors
-from users.models import User, UserSession
+from users import factors, services
+from users.models import AuditEvent, User, UserSession
 
 from .factories import PASSWORD, SuperuserFactory, UserFactory, edit_data, staff_with
 from .mfa import enrol
@@ -43,6 +43,7 @@ NEEDS = {  # the model permission each action needs besides the hierarchy
     "end_sessions": "change",
     "end_session": "change",
     "lift": "change",
+    "undo": "change",
 }
 HOLDS = {
     "non_staff": set(),
@@ -183,6 +184,33 @@ def _lift_admin(client, target):
     )
 
 
+def _bulk(action):
+    """The list's bulk form, confirmed: the ticked target, nothing else."""
+
+    def act(client, target):
+        if action == "end_sessions":
+            _signed_in_elsewhere(target)
+        data = {"action": action, "scope": "ticked", "query": "", "id": [target.pk]}
+        client.post(reverse("users:bulk"), data | {"confirm": "1", "expected": 1})
+
+    return act
+
+
+def _undo_html(client, target):
+    """Undo a bulk deactivation of target recorded as the actor's own (made
+    while the target was below them, say): the undo is judged again now."""
+    actor = User.objects.get(pk=client.session["_auth_user_id"])
+    event = services.users_bulk(
+        actor=None,
+        action="deactivate",
+        users=User.objects.filter(pk=target.pk),
+        scope="ticked",
+        filters="",
+    )
+    AuditEvent.objects.filter(batch=event.batch).update(actor_id=actor.pk)
+    client.post(reverse("users:bulk_undo", args=[event.batch]))
+
+
 def _still_locked_out(target) -> bool:
     client = Client(REMOTE_ADDR=LOCKED_OUT_FROM)
     data = {"username": target.username, "password": PASSWORD}
@@ -201,6 +229,7 @@ def happened(action: str, target: User) -> bool:
         "identity": lambda: stored.email == f"renamed{target.pk}@example.com",
         "password": lambda: stored.check_password(NEW_PASSWORD),
         "deactivate": lambda: not stored.is_active,
+        "undo": lambda: stored.is_active,
         "grant": lambda: stored.groups.exists(),
         "reset_mfa": lambda: not factors.is_enrolled(stored),
     }[action]()
@@ -224,6 +253,10 @@ SURFACES = {
     ("admin", "end_sessions"): _end_sessions_admin,
     ("html", "lift"): _lift_html,
     ("admin", "lift"): _lift_admin,
+    ("bulk", "deactivate"): _bulk("deactivate"),
+    ("bulk", "delete"): _bulk("delete"),
+    ("bulk", "end_sessions"): _bulk("end_sessions"),
+    ("bulk", "undo"): _undo_html,
 }
 CASES = [
     (surface, action, actor, target)
@@ -269,6 +302,15 @@ def test_refused_actions_are_not_offered(client):
     for action in ("edit", "password", "deactivate"):
         assert reverse(f"users:{action}", args=[below.pk]) in html
     assert reverse("users:delete", args=[below.pk]) not in html  # no delete_user
+
+
+def test_the_list_offers_row_actions_only_below_the_actor(client):
+    client.force_login(staff_with("view_user", "change_user"))
+    above, root, below = staff_with(*FULL), SuperuserFactory(), UserFactory()
+    html = client.get(reverse("users:list")).content.decode()
+    assert reverse("users:deactivate", args=[below.pk]) in html
+    for account in (above, root):
+        assert reverse("users:deactivate", args=[account.pk]) not in html
 
 
 def test_the_admin_offers_no_delete_or_change_above_the_actor(client):

@@ -172,3 +172,31 @@ def test_an_accounts_history_pages_read_through_the_index(a_busy_trail, directio
             text = "\n".join(line for (line,) in cursor.fetchall())
             assert "Seq Scan" not in text and "Index" in text, text
             assert "Sort" not in text or "Incremental" in text, text
+
+
+def test_a_bulk_changes_accounts_are_found_through_the_batch_index(
+    ten_thousand_users,
+):
+    """What an undo and the result page read: the batch's events (a partial
+    index on batch), and the accounts they name (by primary key)."""
+    from users.models import AuditEvent
+
+    event = services.users_bulk(
+        actor=None,
+        action="deactivate",
+        users=User.objects.search("anderson"),
+        scope="matching",
+        filters="q=anderson",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE users_auditevent")
+    batch_events = AuditEvent.objects.of_batch(event.batch)
+    for query in (
+        batch_events,
+        AuditEvent.objects.bulk_action(event.batch),
+        User.objects.filter(pk__in=batch_events.values("target_id")),
+    ):
+        text = query.explain()
+        assert "Seq Scan" not in text, text
+        assert "users_audit_batch_idx" in text, text
+    services.bulk_undo(actor=None, batch=event.batch)

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import (
+    bulk,
     erasure,
     factors,
     grants,
@@ -18,6 +19,9 @@ urlpatterns = [
     path("", views.UserListView.as_view(), name="list"),
     path("new/", views.UserCreateView.as_view(), name="create"),
     path("export.csv", views.UserExportView.as_view(), name="export"),
+    path("bulk/", bulk.BulkActionView.as_view(), name="bulk"),
+    path("bulk/<uuid:batch>/", bulk.BulkResultView.as_view(), name="bulk_result"),
+    path("bulk/<uuid:batch>/undo/", bulk.BulkUndoView.as_view(), name="bulk_undo"),
     path("me/sessions/", sessions.MySessionsView.as_view(), name="my_sessions"),
     path(
         "me/sessions/<int:session_id>/end/",

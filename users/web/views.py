@@ -3,15 +3,14 @@
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.generic import DetailView, FormView, TemplateView, UpdateView, View
 from django.views.generic.detail import SingleObjectMixin
 
 from .. import factors, permissions, services
-from ..export import EXPORT_FIELDS, csv_lines
+from ..export import EXPORT_FIELDS, csv_download
 from ..models import User
 from ..pagination import keyset_page, result_count
 from .access import RuleCheckedOnOpenMixin, StaffPermissionRequiredMixin
@@ -21,6 +20,7 @@ from .grants import access_summary
 from .history import recent_history
 from .links import MAIL_ERRORS, link_base, mail_failed
 from .listing import ORDERING_CHOICES, ListParameters, sort_columns
+from .selection import offered_actions as offered_bulk_actions
 from .sessions import sessions_context
 
 
@@ -51,7 +51,12 @@ class UserListView(StaffPermissionRequiredMixin, TemplateView):
             token=params.page_token,
         )
         count = result_count(params.users, filtered=params.filtered)
-        return self.render_to_response(context | {"page": page, "count": count})
+        # Per-row Activate/Deactivate where the rules allow: judged for the page.
+        permissions.offered_row_actions(request.user, page.rows)
+        bulk = offered_bulk_actions(request.user)
+        return self.render_to_response(
+            context | {"page": page, "count": count, "bulk_actions": bulk}
+        )
 
 
 class UserExportView(StaffPermissionRequiredMixin, View):
@@ -76,12 +81,7 @@ class UserExportView(StaffPermissionRequiredMixin, View):
                 actor=request.user,
                 filters=request.GET.urlencode(),
             )
-        stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-        response = StreamingHttpResponse(
-            csv_lines(rows), content_type="text/csv; charset=utf-8"
-        )
-        response["Content-Disposition"] = f'attachment; filename="users-{stamp}.csv"'
-        return response
+        return csv_download(rows)
 
 
 class UserDetailView(StaffPermissionRequiredMixin, BackToListMixin, DetailView):
