@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from users.api.site import api
 from users.signin.forms import LoginForm
 
 from . import health
@@ -17,6 +18,8 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/mfa/", include("users.signin.urls")),
+    path("accounts/tokens/", include("users.web.tokens")),
+    path("api/", api.urls),
     path("users/", include("users.web.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

@@ -48,12 +48,14 @@ from .base import (
 )
 from .signin import (
     check_change_own_password,
+    check_create_token,
     check_end_sessions,
     check_end_sessions_all,
     check_lift_lockout,
     check_own_factors,
     check_reset_mfa,
     check_reset_mfa_all,
+    check_revoke_token,
     must_set_up_second_factor,
 )
 
@@ -101,6 +103,9 @@ can_reset_mfa = _predicate(check_reset_mfa)
 can_lift_lockout = _predicate(check_lift_lockout)
 
 
+can_revoke_token = _predicate(check_revoke_token)
+
+
 def offered_actions(actor: User, target: User) -> dict[str, bool]:
     """What a page may offer actor on target's account."""
     return {
@@ -127,6 +132,7 @@ __all__ = [
     "can_grant",
     "can_lift_lockout",
     "can_reset_mfa",
+    "can_revoke_token",
     "can_set_password",
     "check_activate",
     "check_activate_all",
@@ -134,6 +140,7 @@ __all__ = [
     "check_change",
     "check_change_own_password",
     "check_create",
+    "check_create_token",
     "check_deactivate",
     "check_deactivate_all",
     "check_delete",
@@ -148,6 +155,7 @@ __all__ = [
     "check_own_factors",
     "check_reset_mfa",
     "check_reset_mfa_all",
+    "check_revoke_token",
     "check_set_password",
     "fields_closed_to",
     "may_sign_in_to_staff_pages",

@@ -38,6 +38,7 @@ from .sessions import (
     user_end_sessions,
     users_end_sessions,
 )
+from .tokens import token_create, token_revoke, token_used
 
 __all__ = [
     "FROM_REQUEST",
@@ -57,6 +58,9 @@ __all__ = [
     "session_rekeyed",
     "session_seen",
     "session_started",
+    "token_create",
+    "token_revoke",
+    "token_used",
     "user_activate",
     "user_change_own_password",
     "user_create",

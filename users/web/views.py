@@ -13,11 +13,11 @@ from django.views.generic.detail import SingleObjectMixin
 
 from .. import audit, factors, permissions, services
 from ..export import EXPORT_FIELDS, csv_lines
+from ..listing import ORDERING_CHOICES, ListParameters
 from ..models import AuditEvent, User
 from ..pagination import keyset_page, result_count
 from .access import StaffPermissionRequiredMixin
 from .forms import UserCreateForm, UserForm
-from .listing import ORDERING_CHOICES, ListParameters
 from .sessions import sessions_context
 
 COLUMNS = [

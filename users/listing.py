@@ -7,9 +7,9 @@ import django_filters
 from django import forms
 from django.utils import timezone
 
-from ..managers import SEARCH_HELP, UserQuerySet
-from ..models import User
-from ..pagination import InvalidPageToken, read_token
+from .managers import SEARCH_HELP, UserQuerySet
+from .models import User
+from .pagination import InvalidPageToken, read_token
 
 DEFAULT_ORDERING = "-created_at"
 ORDERING_CHOICES = [
