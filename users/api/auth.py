@@ -65,7 +65,7 @@ def _check_rate(token) -> None:
     """A fixed window per token in Django's cache (per process with the local
     memory cache; shared with a shared cache)."""
     window = int(timezone.now().timestamp()) // RATE_WINDOW_SECONDS
-    key = f"noogh:api-rate:{token.pk}:{window}"
+    key = f"noogh:api-rate:{token.prefix}:{window}"
     cache.add(key, 0, timeout=RATE_WINDOW_SECONDS + 5)
     try:
         used = cache.incr(key)
