@@ -113,32 +113,35 @@ def create_user(request, payload: schemas.UserIn):
     return Status(201, user)
 
 
-@router.get("/{user_id}", response={200: schemas.UserOut, **ERRORS})
+@router.get("/{int:user_id}", response={200: schemas.UserOut, **ERRORS})
 def get_user(request, user_id: UserId):
     return _user_or_404(user_id)
 
 
-@router.patch("/{user_id}", response={200: schemas.UserOut, **ERRORS})
+@router.patch("/{int:user_id}", response={200: schemas.UserOut, **ERRORS})
 def update_user(request, user_id: UserId, payload: schemas.UserPatch):
     """Change the fields sent (the others stay as they are)."""
     user = _user_or_404(user_id)
-    return services.user_update(actor=request.auth, user=user, **payload.changes())
+    changes = payload.changes()
+    if not changes:
+        return user  # nothing to change: no new version, nothing to record
+    return services.user_update(actor=request.auth, user=user, **changes)
 
 
-@router.delete("/{user_id}", response={204: None, **ERRORS})
+@router.delete("/{int:user_id}", response={204: None, **ERRORS})
 def delete_user(request, user_id: UserId):
     services.user_delete(actor=request.auth, user=_user_or_404(user_id))
     return Status(204, None)
 
 
-@router.post("/{user_id}/deactivate", response={200: schemas.Message, **ERRORS})
+@router.post("/{int:user_id}/deactivate", response={200: schemas.Message, **ERRORS})
 def deactivate_user(request, user_id: UserId):
     """Stop the user logging in (and end their sessions); idempotent."""
     user = services.user_deactivate(actor=request.auth, user=_user_or_404(user_id))
     return {"message": "User deactivated", "user": user}
 
 
-@router.post("/{user_id}/activate", response={200: schemas.Message, **ERRORS})
+@router.post("/{int:user_id}/activate", response={200: schemas.Message, **ERRORS})
 def activate_user(request, user_id: UserId):
     """Let the user log in again; idempotent."""
     user = services.user_activate(actor=request.auth, user=_user_or_404(user_id))
