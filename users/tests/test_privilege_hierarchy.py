@@ -1,6 +1,7 @@
-"""The privilege hierarchy: actor role x target role x action, on our pages and
-in the admin, and through the JSON API. An action happens (its effect is in the database) exactly when
-the rules allow it; otherwise nothing changes, whatever the response."""
+"""The privilege hierarchy: actor role x target role x action, on our pages, in
+the admin and through the JSON API. An action happens (its effect is in the
+database) exactly when the rules allow it; otherwise nothing changes, whatever
+the response."""
 
 from datetime import timedelta
 
