@@ -5,6 +5,7 @@ pointing at a PostgreSQL database it may fill.
 """
 
 import argparse
+import datetime
 import io
 import json
 import statistics
@@ -20,10 +21,14 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from users import services  # noqa: E402
-from users.models import User  # noqa: E402
+from users.models import (
+    ApiToken,
+    User,
+)
 from users.pagination import MAX_ADMIN_PAGES, make_token  # noqa: E402
 
 OURS, ADMIN, STOCK = "/users/", "/admin/users/user/", "/stock-admin/stock/stockuser/"
+API = "/api/users"
 COMMON_SURNAME = "anderson"  # one of 250 seeded surnames: ~0.4% of users
 
 
@@ -53,6 +58,19 @@ def bench_admin() -> User:
         is_staff=True,
         is_superuser=True,
     )
+
+
+def api_client(admin: User) -> Client:
+    """A client sending a fresh bearer token of admin's (no session)."""
+    ApiToken.objects.filter(user=admin, name="bench").delete()
+    _, plaintext = services.token_create(
+        actor=admin,
+        name="bench",
+        lifetime=datetime.timedelta(days=1),
+        enrolled=False,
+        passed_second_factor=True,
+    )
+    return Client(headers={"Authorization": f"Bearer {plaintext}"})
 
 
 def scenarios(users: int) -> dict[str, dict[str, str]]:
@@ -95,6 +113,12 @@ def scenarios(users: int) -> dict[str, dict[str, str]]:
             "stock": f"{STOCK}{sample.pk}/change/",
         },
         "edit page": {"ours": f"{OURS}{sample.pk}/edit/"},
+        # The JSON API, as a script calls it (a bearer token): issue 14's
+        # targets are p50 <= 15 ms and <= 30 ms.
+        "API list limit=100": {"api": f"{API}?limit=100"},
+        "API search common surname": {"api": f"{API}/search?q={COMMON_SURNAME}"},
+        "API search rare term": {"api": f"{API}/search?q={rare}"},
+        "API user by email": {"api": f"{API}/email/{sample.email}"},
     }
 
 
@@ -133,14 +157,18 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", help="scenario names to run")
     args = parser.parse_args()
     load(args.users)
+    admin = bench_admin()
     client = Client()
-    client.force_login(bench_admin())
+    client.force_login(admin)
+    clients = {"ours": client, "admin": client, "stock": client}
+    clients["api"] = api_client(admin)
     results = {}
     for name, urls in scenarios(args.users).items():
         if args.only and name not in args.only:
             continue
         results[name] = {
-            target: measure(client, url, args.repeat) for target, url in urls.items()
+            target: measure(clients[target], url, args.repeat)
+            for target, url in urls.items()
         }
     print(json.dumps({"users": User.objects.count(), "results": results}))
 

@@ -40,6 +40,8 @@ QUERIES = {
     "inactive newest first": lambda: User.objects.inactive().sorted_by("-created_at")[
         :26
     ],
+    # The API's list at its deepest skip (users.api.pages.MAX_SKIP).
+    "api deepest skip": lambda: User.objects.sorted_by("-created_at")[10_000:10_101],
 }
 for _ordering in ("created_at", "full_name", "email", "username"):
     for _direction in ("", "-"):
