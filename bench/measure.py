@@ -21,10 +21,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from users import services  # noqa: E402
-from users.models import (
-    ApiToken,
-    User,
-)
+from users.models import ApiToken, User  # noqa: E402
 from users.pagination import MAX_ADMIN_PAGES, make_token  # noqa: E402
 
 OURS, ADMIN, STOCK = "/users/", "/admin/users/user/", "/stock-admin/stock/stockuser/"
