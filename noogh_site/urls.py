@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 
 from users.api.site import api
 from users.signin.forms import LoginForm
+from users.signin.links import PasswordLinkDoneView, PasswordLinkView
 
 from . import health
 
@@ -20,6 +21,16 @@ urlpatterns = [
     path("accounts/mfa/", include("users.signin.urls")),
     path("accounts/tokens/", include("users.web.tokens")),
     path("api/", api.urls),
+    path(
+        "accounts/password/<uidb64>/<token>/",
+        PasswordLinkView.as_view(),
+        name="password_link",
+    ),
+    path(
+        "accounts/password/done/",
+        PasswordLinkDoneView.as_view(),
+        name="password_link_done",
+    ),
     path("users/", include("users.web.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

@@ -217,6 +217,7 @@ class AuditEvent(models.Model):
         END_SESSION = "end_session", _("session ended")
         END_SESSIONS = "end_sessions", _("all sessions ended")
         UNLOCK = "unlock", _("lifted a lockout")
+        PASSWORD_LINK = "password_link", _("password link sent")
         TOKEN_CREATE = "token_create", _("created an API token")
         TOKEN_REVOKE = "token_revoke", _("revoked an API token")
         TOKEN_USE = "token_use", _("used an API token (first use that day)")

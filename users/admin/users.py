@@ -1,12 +1,13 @@
 """The user admin: auth's UserAdmin, writing through users.services."""
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as AuthUserAdmin
 from django.core.exceptions import PermissionDenied
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
-from .. import audit, factors, permissions, services
+from .. import audit, factors, mail, permissions, services
 from ..managers import SEARCH_FIELDS, SEARCH_HELP
 from ..models import EDITABLE_FIELDS, AuditEvent, User, UserSession
 from ..pagination import EstimatedCountPaginator
@@ -88,6 +89,7 @@ class UserAdmin(FilteredOnlyMixin, DeleteSelectionMixin, AuthUserAdmin):
         "deactivate_selected",
         "reset_mfa_selected",
         "end_sessions_selected",
+        "send_password_links_selected",
     ]
 
     def get_form(self, request, obj=None, **kwargs):
@@ -239,6 +241,24 @@ class UserAdmin(FilteredOnlyMixin, DeleteSelectionMixin, AuthUserAdmin):
             lambda: services.users_end_sessions(actor=request.user, users=queryset),
             "Ended all sessions of {} user(s).",
         )
+
+    @admin.action(
+        description="Email a password link to selected users (invitation or reset)",
+        permissions=["change"],
+    )
+    def send_password_links_selected(self, request, queryset):
+        base_url = settings.SITE_URL or request.build_absolute_uri("/")
+        try:
+            sent, refusals = services.users_send_password_links(
+                actor=request.user, users=queryset.order_by("pk"), base_url=base_url
+            )
+        except mail.MAIL_ERRORS as error:
+            message = f"The mail server failed ({error.__class__.__name__})."
+            self.message_user(request, message, messages.ERROR)
+            return
+        for refusal in refusals:
+            self.message_user(request, refusal, messages.ERROR)
+        self.message_user(request, f"Sent {sent} password link(s).", messages.SUCCESS)
 
     def _apply(self, request, change, done: str) -> None:
         """Run a bulk service; its count in `done`, or its refusal, as a message."""

@@ -32,6 +32,7 @@ from .accounts import (
     check_edit,
     check_grant,
     check_group_change,
+    check_send_password_link,
     check_set_password,
 )
 from .base import (
@@ -44,6 +45,7 @@ from .base import (
     fields_closed_to,
     may_sign_in_to_staff_pages,
     may_use_staff_page,
+    missing_for_staff_page,
     unrestricted,
 )
 from .signin import (
@@ -79,6 +81,9 @@ can_edit = _predicate(check_edit)
 can_set_password = _predicate(check_set_password)
 
 
+can_send_password_link = _predicate(check_send_password_link)
+
+
 can_end_sessions = _predicate(check_end_sessions)
 
 
@@ -111,6 +116,7 @@ def offered_actions(actor: User, target: User) -> dict[str, bool]:
     return {
         "edit": can_edit(actor, target),
         "password": can_set_password(actor, target),
+        "password_link": can_send_password_link(actor, target),
         "activate": not target.is_active and can_activate(actor, target),
         "deactivate": target.is_active and can_deactivate(actor, target),
         "delete": can_delete(actor, target),
@@ -133,6 +139,7 @@ __all__ = [
     "can_lift_lockout",
     "can_reset_mfa",
     "can_revoke_token",
+    "can_send_password_link",
     "can_set_password",
     "check_activate",
     "check_activate_all",
@@ -156,10 +163,12 @@ __all__ = [
     "check_reset_mfa",
     "check_reset_mfa_all",
     "check_revoke_token",
+    "check_send_password_link",
     "check_set_password",
     "fields_closed_to",
     "may_sign_in_to_staff_pages",
     "may_use_staff_page",
+    "missing_for_staff_page",
     "must_set_up_second_factor",
     "offered_actions",
     "unrestricted",

@@ -99,3 +99,14 @@ def _check_taking_away(actor: User | None, target: User, *, permission, verb):
 
 def check_set_password(actor: User | None, target: User) -> None:
     check_edit(actor, target)
+
+
+def check_send_password_link(actor: User | None, target: User) -> None:
+    """Mailing a link to set the password is setting it, for the hierarchy."""
+    check_set_password(actor, target)
+    if not target.is_active:
+        raise PermissionDenied(
+            f"{target.username} is deactivated: activate the account first."
+        )
+    if not target.email:
+        raise PermissionDenied(f"{target.username} has no email address.")

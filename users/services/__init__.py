@@ -21,6 +21,7 @@ from .accounts import (
 from .base import FROM_REQUEST, UserGone
 from .groups import group_delete, group_save
 from .imports import ImportConflict, ImportRefused, users_import
+from .links import user_invite, user_send_password_link, users_send_password_links
 from .lockouts import lockout_forgive, lockout_lift
 from .mfa import (
     mfa_cap_failures,
@@ -67,7 +68,9 @@ __all__ = [
     "user_deactivate",
     "user_delete",
     "user_end_sessions",
+    "user_invite",
     "user_reset_mfa",
+    "user_send_password_link",
     "user_set_groups_and_permissions",
     "user_set_password",
     "user_update",
@@ -75,5 +78,6 @@ __all__ = [
     "users_export",
     "users_import",
     "users_reset_mfa",
+    "users_send_password_links",
     "users_set_active",
 ]

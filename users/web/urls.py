@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import factors, lockouts, sessions, views
+from . import factors, links, lockouts, sessions, views
 
 app_name = "users"
 
@@ -25,6 +25,11 @@ urlpatterns = [
     path("<int:pk>/edit/", views.UserUpdateView.as_view(), name="edit"),
     path("<int:pk>/delete/", views.UserDeleteView.as_view(), name="delete"),
     path("<int:pk>/password/", views.UserPasswordView.as_view(), name="password"),
+    path(
+        "<int:pk>/password-link/",
+        links.UserPasswordLinkView.as_view(),
+        name="password_link",
+    ),
     path(
         "<int:pk>/two-factor/reset/",
         factors.UserResetMFAView.as_view(),
