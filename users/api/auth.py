@@ -105,9 +105,11 @@ class BearerToken(HttpBearer):
             raise Unauthorized("The token is invalid, expired or revoked.")
         _check_rate(found)
         services.token_used(found)
-        # The services' actor and the trail's: the token's owner.
-        request.user = found.user
-        request.api_token = found
+        # The owner acts (request.auth, which the routes pass to the services;
+        # token_owner, the trail's default actor). request.user stays
+        # anonymous: a signed-in user there would make the session middleware
+        # start and record a session for every token request.
+        request.api_token, request.token_owner = found, found.user
         return found.user
 
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from users import services, tokens
-from users.models import ApiToken, AuditEvent
+from users.models import ApiToken, AuditEvent, UserSession
 
 from .api import bearer_client, token_for
 from .factories import SuperuserFactory, UserFactory, staff_with
@@ -35,7 +35,9 @@ def _get(token: str, **extra):
 def test_a_token_acts_as_its_owner(viewer):
     response = bearer_client(viewer).get("/api/users")
     assert response.status_code == 200
-    assert "Set-Cookie" not in response  # no session is made
+    # No session is started, recorded or sent.
+    assert not response.cookies
+    assert not UserSession.objects.exists()
 
 
 def test_only_a_digest_is_stored(viewer):
@@ -147,6 +149,20 @@ def test_use_is_recorded_once_a_day_and_last_used_once_a_minute(viewer):
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=yesterday)
     client.get("/api/users")
     assert AuditEvent.objects.filter(action="token_use").count() == 2
+
+
+def test_a_token_request_defaults_the_actor_to_the_token_owner(rf, viewer):
+    """A service called without actor= during a token request acts as the
+    token's owner, never as the system."""
+    from django.contrib.auth.models import AnonymousUser
+
+    from users.audit import RequestContextMiddleware, current_actor
+
+    request = rf.get("/api/users")
+    request.user, request.token_owner = AnonymousUser(), viewer
+    seen = []
+    RequestContextMiddleware(lambda r: seen.append(current_actor()))(request)
+    assert seen == [viewer]
 
 
 def test_writes_through_a_token_are_audited_as_its_owner():
