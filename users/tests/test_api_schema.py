@@ -11,6 +11,8 @@ import os
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
@@ -26,7 +28,19 @@ schema = schemathesis.openapi.from_dict(api.get_openapi_schema())
 
 
 @pytest.fixture
-def root_token(db) -> str:
+def keep_the_test_connection():
+    """Calling the WSGI application directly sends request_started/finished,
+    whose close_old_connections would close the connection holding the test's
+    transaction (PostgreSQL); Django's test client disconnects it the same way."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def root_token(db, keep_the_test_connection) -> str:
     SuperuserFactory()  # another superuser: the generated calls may remove one
     return token_for(SuperuserFactory(username="root"))
 
