@@ -70,6 +70,8 @@ KEYLESS_COMMANDS = frozenset(
         "reset_mfa",
         "changepassword",
         "createsuperuser",
+        "export_personal_data",
+        "erase_user",
     }
 )
 

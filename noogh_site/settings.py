@@ -309,6 +309,14 @@ PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_LINK_HOURS", default=72) * 3600
 # address the staff member is on).
 SITE_URL = env.str("SITE_URL", default="")
 
+# --- Erasure (users.pseudonyms) -------------------------------------------------
+# The key of the pseudonyms erased accounts get, here and in the trail. Keep it
+# secret and keep it: a new key gives the same person new pseudonyms. Without
+# it, accounts cannot be erased (development has a fixed one).
+ERASURE_KEY = env.str("ERASURE_KEY", default="") or (
+    "insecure-development-erasure-key" if DEBUG else ""
+)
+
 # --- Logging ---------------------------------------------------------------------
 # Security events (users.signin.events) are JSON lines on stderr, for the log
 # shipper; so is every server error, with its traceback (noogh_site.logs):

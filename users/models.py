@@ -218,6 +218,7 @@ class AuditEvent(models.Model):
         END_SESSIONS = "end_sessions", _("all sessions ended")
         UNLOCK = "unlock", _("lifted a lockout")
         PASSWORD_LINK = "password_link", _("password link sent")
+        ERASE = "erase", _("personal data erased")
         TOKEN_CREATE = "token_create", _("created an API token")
         TOKEN_REVOKE = "token_revoke", _("revoked an API token")
         TOKEN_USE = "token_use", _("used an API token (first use that day)")
@@ -240,6 +241,8 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["target_id", "-at"], name="users_audit_target_at_idx"),
             models.Index(fields=["-at", "-id"], name="users_audit_at_idx"),
+            # What an account did: its subject-access export, its erasure.
+            models.Index(fields=["actor_id", "at"], name="users_audit_actor_at_idx"),
         ]
 
     def __str__(self) -> str:

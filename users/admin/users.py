@@ -1,16 +1,16 @@
 """The user admin: auth's UserAdmin, writing through users.services."""
 
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as AuthUserAdmin
 from django.core.exceptions import PermissionDenied
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
-from .. import audit, factors, mail, permissions, services
+from .. import audit, factors, permissions, services
 from ..managers import SEARCH_FIELDS, SEARCH_HELP
 from ..models import EDITABLE_FIELDS, AuditEvent, User, UserSession
 from ..pagination import EstimatedCountPaginator
+from .data_actions import AccountDataActionsMixin
 from .forms import (
     GRANT_FIELDS,
     PasswordChangeAdminForm,
@@ -21,7 +21,9 @@ from .mixins import DeleteSelectionMixin, FilteredOnlyMixin, refusals_as_message
 
 
 @admin.register(User)
-class UserAdmin(FilteredOnlyMixin, DeleteSelectionMixin, AuthUserAdmin):
+class UserAdmin(
+    AccountDataActionsMixin, FilteredOnlyMixin, DeleteSelectionMixin, AuthUserAdmin
+):
     form = UserChangeAdminForm
     add_form = UserCreationAdminForm
     change_password_form = PasswordChangeAdminForm
@@ -90,6 +92,8 @@ class UserAdmin(FilteredOnlyMixin, DeleteSelectionMixin, AuthUserAdmin):
         "reset_mfa_selected",
         "end_sessions_selected",
         "send_password_links_selected",
+        "export_personal_data_selected",
+        "erase_selected",
     ]
 
     def get_form(self, request, obj=None, **kwargs):
@@ -241,24 +245,6 @@ class UserAdmin(FilteredOnlyMixin, DeleteSelectionMixin, AuthUserAdmin):
             lambda: services.users_end_sessions(actor=request.user, users=queryset),
             "Ended all sessions of {} user(s).",
         )
-
-    @admin.action(
-        description="Email a password link to selected users (invitation or reset)",
-        permissions=["change"],
-    )
-    def send_password_links_selected(self, request, queryset):
-        base_url = settings.SITE_URL or request.build_absolute_uri("/")
-        try:
-            sent, refusals = services.users_send_password_links(
-                actor=request.user, users=queryset.order_by("pk"), base_url=base_url
-            )
-        except mail.MAIL_ERRORS as error:
-            message = f"The mail server failed ({error.__class__.__name__})."
-            self.message_user(request, message, messages.ERROR)
-            return
-        for refusal in refusals:
-            self.message_user(request, refusal, messages.ERROR)
-        self.message_user(request, f"Sent {sent} password link(s).", messages.SUCCESS)
 
     def _apply(self, request, change, done: str) -> None:
         """Run a bulk service; its count in `done`, or its refusal, as a message."""

@@ -30,6 +30,8 @@ from .accounts import (
     check_deactivate_all,
     check_delete,
     check_edit,
+    check_erase,
+    check_export_personal_data,
     check_grant,
     check_group_change,
     check_send_password_link,
@@ -84,6 +86,12 @@ can_set_password = _predicate(check_set_password)
 can_send_password_link = _predicate(check_send_password_link)
 
 
+can_export_personal_data = _predicate(check_export_personal_data)
+
+
+can_erase = _predicate(check_erase)
+
+
 can_end_sessions = _predicate(check_end_sessions)
 
 
@@ -117,6 +125,8 @@ def offered_actions(actor: User, target: User) -> dict[str, bool]:
         "edit": can_edit(actor, target),
         "password": can_set_password(actor, target),
         "password_link": can_send_password_link(actor, target),
+        "personal_data": can_export_personal_data(actor, target),
+        "erase": can_erase(actor, target),
         "activate": not target.is_active and can_activate(actor, target),
         "deactivate": target.is_active and can_deactivate(actor, target),
         "delete": can_delete(actor, target),
@@ -135,6 +145,8 @@ __all__ = [
     "can_delete",
     "can_edit",
     "can_end_sessions",
+    "can_erase",
+    "can_export_personal_data",
     "can_grant",
     "can_lift_lockout",
     "can_reset_mfa",
@@ -154,6 +166,8 @@ __all__ = [
     "check_edit",
     "check_end_sessions",
     "check_end_sessions_all",
+    "check_erase",
+    "check_export_personal_data",
     "check_grant",
     "check_group_change",
     "check_lift_lockout",

@@ -19,6 +19,7 @@ from .accounts import (
     users_set_active,
 )
 from .base import FROM_REQUEST, UserGone
+from .erasure import user_erase
 from .groups import group_delete, group_save
 from .imports import ImportConflict, ImportRefused, users_import
 from .links import user_invite, user_send_password_link, users_send_password_links
@@ -39,6 +40,7 @@ from .sessions import (
     user_end_sessions,
     users_end_sessions,
 )
+from .subject_access import user_export_personal_data
 from .tokens import token_create, token_revoke, token_used
 
 __all__ = [
@@ -68,6 +70,8 @@ __all__ = [
     "user_deactivate",
     "user_delete",
     "user_end_sessions",
+    "user_erase",
+    "user_export_personal_data",
     "user_invite",
     "user_reset_mfa",
     "user_send_password_link",

@@ -270,3 +270,10 @@ def test_the_admin_revokes_tokens_under_the_hierarchy(client):
     below = ApiToken.objects.exclude(user=root).values_list("pk", flat=True)
     client.post(url, {"action": "revoke_tokens", "_selected_action": list(below)})
     assert ApiToken.objects.filter(revoked_at__isnull=False).count() == 1
+
+
+def test_erasing_an_account_deletes_its_tokens(viewer):
+    plaintext = token_for(viewer)
+    services.user_erase(actor=SuperuserFactory(), user=viewer, basis="request")
+    assert not ApiToken.objects.exists()
+    assert _get(f"Bearer {plaintext}").status_code == 401

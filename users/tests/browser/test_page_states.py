@@ -48,6 +48,7 @@ STATES = {
     "password": ("superuser", "/users/{id}/password/"),
     "delete-confirm": ("superuser", "/users/{id}/delete/"),
     "mfa-reset-confirm": ("superuser", "/users/{id}/two-factor/reset/"),
+    "erase-confirm": ("superuser", "/users/{id}/erase/"),
     "lockouts": ("superuser", "/users/lockouts/"),
     "my-sessions": ("superuser", "/users/me/sessions/"),
     "my-security": ("superuser", "/accounts/mfa/"),
