@@ -5,6 +5,7 @@ pointing at a PostgreSQL database it may fill.
 """
 
 import argparse
+import datetime
 import io
 import json
 import re
@@ -24,10 +25,11 @@ from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from users import services  # noqa: E402
-from users.models import AuditEvent, User  # noqa: E402
+from users.models import ApiToken, AuditEvent, User  # noqa: E402
 from users.pagination import MAX_ADMIN_PAGES, make_token  # noqa: E402
 
 OURS, ADMIN, STOCK = "/users/", "/admin/users/user/", "/stock-admin/stock/stockuser/"
+API = "/api/users"
 COMMON_SURNAME = "anderson"  # one of 250 seeded surnames: ~0.4% of users
 
 
@@ -57,6 +59,19 @@ def bench_admin() -> User:
         is_staff=True,
         is_superuser=True,
     )
+
+
+def api_client(admin: User) -> Client:
+    """A client sending a fresh bearer token of admin's (no session)."""
+    ApiToken.objects.filter(user=admin, name="bench").delete()
+    _, plaintext = services.token_create(
+        actor=admin,
+        name="bench",
+        lifetime=datetime.timedelta(days=1),
+        enrolled=False,
+        passed_second_factor=True,
+    )
+    return Client(headers={"Authorization": f"Bearer {plaintext}"})
 
 
 def scenarios(users: int) -> dict[str, dict[str, str]]:
@@ -99,6 +114,12 @@ def scenarios(users: int) -> dict[str, dict[str, str]]:
             "stock": f"{STOCK}{sample.pk}/change/",
         },
         "edit page": {"ours": f"{OURS}{sample.pk}/edit/"},
+        # The JSON API, as a script calls it (a bearer token): issue 14's
+        # targets are p50 <= 15 ms and <= 30 ms.
+        "API list limit=100": {"api": f"{API}?limit=100"},
+        "API search common surname": {"api": f"{API}/search?q={COMMON_SURNAME}"},
+        "API search rare term": {"api": f"{API}/search?q={rare}"},
+        "API user by email": {"api": f"{API}/email/{sample.email}"},
     }
 
 
@@ -197,14 +218,18 @@ def main() -> None:
     )
     args = parser.parse_args()
     load(args.users)
+    admin = bench_admin()
     client = Client()
-    client.force_login(bench_admin())
+    client.force_login(admin)
+    clients = {"ours": client, "admin": client, "stock": client}
+    clients["api"] = api_client(admin)
     results = {}
     for name, urls in scenarios(args.users).items():
         if args.only and name not in args.only:
             continue
         results[name] = {
-            target: measure(client, url, args.repeat) for target, url in urls.items()
+            target: measure(clients[target], url, args.repeat)
+            for target, url in urls.items()
         }
     # Last: it writes (and vacuums after itself).
     bulk = (

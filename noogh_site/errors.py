@@ -21,13 +21,14 @@ import logging
 import sys
 
 from django.db import InterfaceError, OperationalError
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
 from users.audit import client_ip, log_security_event
 
 logger = logging.getLogger("noogh.database")
 RETRY_AFTER_SECONDS = 5
+API_PREFIX = "/api/"
 BAD_REQUEST = (
     "This request could not be understood: the address or the submitted form "
     "is not valid here (forms are sent as UTF-8)."
@@ -69,6 +70,10 @@ def bad_request(request, exception=None) -> HttpResponse:
 
 
 def page_not_found(request, exception=None) -> HttpResponse:
+    if request.path.startswith(API_PREFIX):
+        # No route of the API (ids that are not numbers match none): JSON,
+        # as every other answer there.
+        return JsonResponse({"detail": "Not Found"}, status=404)
     return error_page(request, "404.html", 404)
 
 

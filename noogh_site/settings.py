@@ -84,6 +84,9 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    # The JSON API (users.api); listed for its Swagger UI's templates and
+    # static files, served from here rather than a CDN.
+    "ninja",
     # After django_otp's plugins: users.admin unregisters their device admins.
     "users",
 ]
@@ -254,6 +257,12 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 if TRUSTED_PROXY_COUNT < 0:
     stop(f"TRUSTED_PROXY_COUNT must be 0 or more (got {TRUSTED_PROXY_COUNT})")
 AXES_CLIENT_IP_CALLABLE = "users.signin.lockout.lockout_client_ip"
+
+# --- The JSON API (users.api) ----------------------------------------------------
+# Requests a minute per personal API token (a fixed window in Django's cache:
+# the local-memory default counts per worker process). Invalid tokens count as
+# failed logins of the client address (the lockout settings above).
+API_TOKEN_RATE_LIMIT = env.int("API_TOKEN_RATE_LIMIT", default=600)
 
 # --- Password hashing ------------------------------------------------------------
 # Argon2id at OWASP's m=19 MiB, t=2, p=1, chosen by measurement (README,

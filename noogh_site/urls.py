@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from users.api.site import api
 from users.signin.forms import LoginForm
 from users.signin.links import PasswordLinkDoneView, PasswordLinkView
 
@@ -18,6 +19,8 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/mfa/", include("users.signin.urls")),
+    path("accounts/tokens/", include("users.web.tokens")),
+    path("api/", api.urls),
     path(
         "accounts/password/<uidb64>/<token>/",
         PasswordLinkView.as_view(),

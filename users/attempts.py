@@ -26,6 +26,10 @@ from .models import User
 
 ACCOUNT_PREFIX = "user:"
 LOGIN_PREFIX = "login:"
+# The key every invalid API bearer token counts under (users.api.auth): token
+# guessing from one address is locked out like password guessing, without
+# storing what was presented.
+API_TOKEN_KEY = "token:api"
 MAX_KEY = AccessAttempt._meta.get_field("username").max_length
 
 
@@ -60,6 +64,8 @@ def lockout_label(key: str | None, ip: str, account: User | None = None) -> str:
     """What a lockout locks, for people: "alice", "login bob", "IP 192.0.2.1"."""
     if key is None:
         return f"IP {ip}"
+    if key == API_TOKEN_KEY:
+        return f"API tokens from {ip}"
     account = account or account_of(key)
     if account is not None:
         return account.get_username()

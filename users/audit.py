@@ -112,7 +112,9 @@ def client_ip() -> str | None:
 def current_actor() -> User | None:
     """The signed-in user of the current request; None (the system) elsewhere."""
     request = _request.get()
-    user = getattr(request, "user", None)
+    # A request an API token authenticated acts as the token's owner
+    # (users.api.auth); its request.user stays anonymous, as it has no session.
+    user = getattr(request, "token_owner", None) or getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return None
     return user

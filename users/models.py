@@ -232,6 +232,9 @@ class AuditEvent(models.Model):
         # One per bulk action (and per undo): what, how many, which selection;
         # its accounts' own events share its `batch`.
         BULK = "bulk", _("bulk action")
+        TOKEN_CREATE = "token_create", _("created an API token")
+        TOKEN_REVOKE = "token_revoke", _("revoked an API token")
+        TOKEN_USE = "token_use", _("used an API token (first use that day)")
 
     at = models.DateTimeField(_("time"), default=timezone.now)
     action = models.CharField(_("action"), max_length=20, choices=Action.choices)
@@ -309,3 +312,7 @@ class UserSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.browser or _('Unknown browser')} ({self.ip or _('no IP')})"
+
+
+# Personal API tokens live in their own module, registered with the app here.
+from .apitoken import ApiToken  # noqa: E402, F401

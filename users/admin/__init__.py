@@ -6,7 +6,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ..signin.forms import AdminLoginForm
-from . import groups, lockouts, trail, users  # noqa: F401 - register their ModelAdmins
+from . import groups, lockouts, tokens, trail, users  # noqa: F401 - register them
 from .forms import OwnPasswordChangeAdminForm
 
 admin.site.login_form = AdminLoginForm

@@ -56,12 +56,14 @@ from .base import (
 )
 from .signin import (
     check_change_own_password,
+    check_create_token,
     check_end_sessions,
     check_end_sessions_all,
     check_lift_lockout,
     check_own_factors,
     check_reset_mfa,
     check_reset_mfa_all,
+    check_revoke_token,
     must_set_up_second_factor,
 )
 
@@ -116,6 +118,9 @@ can_reset_mfa = _predicate(check_reset_mfa)
 
 
 can_lift_lockout = _predicate(check_lift_lockout)
+
+
+can_revoke_token = _predicate(check_revoke_token)
 
 
 def offered_actions(actor: User, target: User) -> dict[str, bool]:
@@ -184,6 +189,7 @@ __all__ = [
     "can_grant",
     "can_lift_lockout",
     "can_reset_mfa",
+    "can_revoke_token",
     "can_send_password_link",
     "can_set_password",
     "check_activate",
@@ -193,6 +199,7 @@ __all__ = [
     "check_change",
     "check_change_own_password",
     "check_create",
+    "check_create_token",
     "check_deactivate",
     "check_deactivate_all",
     "check_delete",
@@ -210,6 +217,7 @@ __all__ = [
     "check_own_factors",
     "check_reset_mfa",
     "check_reset_mfa_all",
+    "check_revoke_token",
     "check_send_password_link",
     "check_set_password",
     "fields_closed_to",

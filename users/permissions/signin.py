@@ -6,7 +6,12 @@ from django.db.models import QuerySet
 
 from ..models import User
 from .accounts import check_edit
-from .base import check_actor, check_manage, check_manage_all
+from .base import (
+    check_actor,
+    check_manage,
+    check_manage_all,
+    may_sign_in_to_staff_pages,
+)
 
 
 def must_set_up_second_factor(user: User) -> bool:
@@ -91,3 +96,30 @@ def _refuse_own_factors(actor: User | None, targets: list[User]) -> None:
             "You cannot reset your own two-factor authentication: set up a new "
             "authenticator app on your security page instead."
         )
+
+
+def check_create_token(
+    actor: User | None, *, enrolled: bool = False, passed: bool = False
+) -> None:
+    """An API token acts as its owner for months: only active staff who may
+    see users make one, for themselves, from a session that passed its second
+    factor whenever one is set up or required (a stolen password alone must
+    not mint a lasting credential)."""
+    if actor is None:
+        raise PermissionDenied("Only a signed-in account can have API tokens.")
+    if not may_sign_in_to_staff_pages(actor):
+        raise PermissionDenied(
+            "Only active staff who may see users can create API tokens."
+        )
+    if (enrolled or must_set_up_second_factor(actor)) and not passed:
+        raise PermissionDenied(
+            "Pass two-factor authentication in this session before creating "
+            "an API token."
+        )
+
+
+def check_revoke_token(actor: User | None, owner: User) -> None:
+    """Revoking takes power away, so anyone may revoke their own token; another
+    account's needs permission to change it (the hierarchy, as for its
+    sessions). The system may always."""
+    check_end_sessions(actor, owner)

@@ -42,6 +42,7 @@ from .sessions import (
     users_end_sessions,
 )
 from .subject_access import user_export_personal_data
+from .tokens import token_create, token_revoke, token_used
 
 __all__ = [
     "FROM_REQUEST",
@@ -63,6 +64,9 @@ __all__ = [
     "session_rekeyed",
     "session_seen",
     "session_started",
+    "token_create",
+    "token_revoke",
+    "token_used",
     "undo_deadline",
     "undo_refusal",
     "user_activate",

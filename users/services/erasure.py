@@ -5,7 +5,7 @@ about it still says what happened, linkably, without the person's data."""
 from django.db import transaction
 
 from .. import attempts, audit, permissions, pseudonyms
-from ..models import AuditEvent, User, UserSession
+from ..models import ApiToken, AuditEvent, User, UserSession
 from .base import FROM_REQUEST, end_sessions, lock, resolve_actor
 from .mfa import delete_devices
 
@@ -33,7 +33,13 @@ def user_erase(*, actor=FROM_REQUEST, user: User, basis: str) -> User:
     stored.groups.clear()
     stored.user_permissions.clear()
     end_sessions(stored)
-    erased = [*audit.IDENTIFYING_FIELDS, "password", "sessions", "second factors"]
+    erased = [
+        *audit.IDENTIFYING_FIELDS,
+        "password",
+        "sessions",
+        "API tokens",
+        "second factors",
+    ]
     audit.record(
         AuditEvent.Action.ERASE,
         stored,
@@ -47,5 +53,7 @@ def _forget_records(user: User) -> None:
     """The records that hold where and how the person signed in."""
     delete_devices(User.objects.filter(pk=user.pk))
     UserSession.objects.filter(user=user).delete()
+    # Its API tokens: names it chose, when and how it used the API.
+    ApiToken.objects.filter(user=user).delete()
     for records in attempts.sign_in_records_of(user).values():
         records.delete()

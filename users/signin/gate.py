@@ -9,6 +9,7 @@ not set up an authenticator app yet is sent to do so; one that has, to pass it.
 """
 
 from django.contrib.auth.views import redirect_to_login
+from django.http import JsonResponse
 from django.urls import reverse
 
 from .. import factors, permissions
@@ -59,4 +60,10 @@ class MFAGateMiddleware:
         step = second_factor_step(request.user)
         if step is None:
             return None
+        if request.resolver_match.namespace == "api":
+            # A script cannot follow a redirect to a sign-in page.
+            return JsonResponse(
+                {"detail": "Pass two-factor authentication in this session first."},
+                status=403,
+            )
         return redirect_to_login(request.get_full_path(), reverse(step))

@@ -16,6 +16,9 @@ from ..audit import request_client_ip
 # An IPv6 client is counted by its /64: one subscriber gets a whole /64 (often
 # more), so counting single addresses gave 2**64 x 5 tries at one account.
 IPV6_LOCKOUT_PREFIX = 64
+# Set in the credentials of an invalid API bearer token (users.api.auth): its
+# failures count under attempts.API_TOKEN_KEY.
+API_TOKEN_CREDENTIAL = "api_token"
 
 
 def lockout_client_ip(request) -> str | None:
@@ -38,6 +41,8 @@ def lockout_key(request, credentials: dict | None) -> str:
     keyed on its normalised form (users.attempts). Resolved once per request:
     axes asks several times.
     """
+    if (credentials or {}).get(API_TOKEN_CREDENTIAL):
+        return attempts.API_TOKEN_KEY
     login = (credentials or {}).get(settings.AXES_USERNAME_FORM_FIELD)
     if login is None and request is not None:
         login = getattr(request, "POST", {}).get(settings.AXES_USERNAME_FORM_FIELD)

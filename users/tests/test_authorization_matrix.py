@@ -108,6 +108,8 @@ ADMIN_PAGES = {
     "admin audit event": ("admin:users_auditevent_change", "event", SUPERUSER, NOBODY),
     "admin audit add": ("admin:users_auditevent_add", None, NOBODY, NOBODY),
     "admin audit delete": ("admin:users_auditevent_delete", "event", NOBODY, NOBODY),
+    # Everyone's API tokens, read-only but for the revoke action.
+    "admin api tokens": ("admin:users_apitoken_changelist", None, CHANGERS, CHANGERS),
     # Lockouts (django-axes): a superuser clears them.
     # django-axes' failure records, read-only but for the lift actions.
     "admin login attempts": (

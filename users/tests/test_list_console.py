@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from users.models import User
 from users.pagination import SALT
+from users.periods import period_days, period_range
 from users.web.back import list_url
-from users.web.periods import period_days, period_range
 
 from .factories import UserFactory
 

@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.urls import reverse
 
+from users.listing import ORDERING_CHOICES
 from users.models import User
-from users.web.listing import ORDERING_CHOICES
 
 from .factories import UserFactory
 

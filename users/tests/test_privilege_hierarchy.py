@@ -1,15 +1,19 @@
-"""The privilege hierarchy: actor role x target role x action, on our pages and
-in the admin. An action happens (its effect is in the database) exactly when
-the rules allow it; otherwise nothing changes, whatever the response."""
+"""The privilege hierarchy: actor role x target role x action, on our pages, in
+the admin and through the JSON API. An action happens (its effect is in the
+database) exactly when the rules allow it; otherwise nothing changes, whatever
+the response."""
+
+from datetime import timedelta
 
 import pytest
 from axes.models import AccessAttempt
 from django.contrib.auth.models import Group, Permission
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from users import factors, services
-from users.models import AuditEvent, User, UserSession
+from users.models import ApiToken, AuditEvent, User, UserSession
 
 from .factories import PASSWORD, SuperuserFactory, UserFactory, edit_data, staff_with
 from .mfa import enrol
@@ -44,6 +48,7 @@ NEEDS = {  # the model permission each action needs besides the hierarchy
     "end_session": "change",
     "lift": "change",
     "undo": "change",
+    "revoke_token": "change",
 }
 HOLDS = {
     "non_staff": set(),
@@ -157,6 +162,43 @@ def _session_ended(target) -> bool:
     return response.status_code == 302
 
 
+def _identity_api(client, target):
+    client.patch(
+        f"/api/users/{target.pk}",
+        {"email": f"renamed{target.pk}@example.com"},
+        content_type="application/json",
+    )
+
+
+def _deactivate_api(client, target):
+    client.post(f"/api/users/{target.pk}/deactivate")
+
+
+def _delete_api(client, target):
+    client.delete(f"/api/users/{target.pk}")
+
+
+def _revoke_token_admin(client, target):
+    # A token row as the target would have made it (any role may hold one).
+    ApiToken.objects.create(
+        user=target,
+        name="theirs",
+        prefix=f"p{target.pk:07d}",
+        digest="0" * 64,
+        epoch=target.session_epoch,
+        expires_at=timezone.now() + timedelta(days=1),
+    )
+    client.post(
+        reverse("admin:users_apitoken_changelist"),
+        {
+            "action": "revoke_tokens",
+            "_selected_action": list(
+                ApiToken.objects.filter(user=target).values_list("pk", flat=True)
+            ),
+        },
+    )
+
+
 LOCKED_OUT_FROM = "198.51.100.77"
 
 
@@ -225,6 +267,8 @@ def happened(action: str, target: User) -> bool:
         return _session_ended(target)
     if action == "lift":
         return not _still_locked_out(target)
+    if action == "revoke_token":
+        return ApiToken.objects.filter(user=target, revoked_at__isnull=False).exists()
     return {
         "identity": lambda: stored.email == f"renamed{target.pk}@example.com",
         "password": lambda: stored.check_password(NEW_PASSWORD),
@@ -257,6 +301,10 @@ SURFACES = {
     ("bulk", "delete"): _bulk("delete"),
     ("bulk", "end_sessions"): _bulk("end_sessions"),
     ("bulk", "undo"): _undo_html,
+    ("api", "identity"): _identity_api,
+    ("api", "deactivate"): _deactivate_api,
+    ("api", "delete"): _delete_api,
+    ("admin", "revoke_token"): _revoke_token_admin,
 }
 CASES = [
     (surface, action, actor, target)

@@ -20,9 +20,9 @@ from django.views.generic import View
 
 from .. import permissions, services
 from ..export import EXPORT_FIELDS, csv_download
+from ..listing import ListParameters
 from ..models import AuditEvent
 from .access import StaffPermissionRequiredMixin
-from .listing import ListParameters
 from .selection import ACTIONS, BulkForm
 from .views import bad_request
 

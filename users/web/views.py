@@ -11,6 +11,7 @@ from django.views.generic.detail import SingleObjectMixin
 
 from .. import factors, permissions, services
 from ..export import EXPORT_FIELDS, csv_download
+from ..listing import ORDERING_CHOICES, ListParameters, sort_columns
 from ..models import User
 from ..pagination import keyset_page, result_count
 from .access import RuleCheckedOnOpenMixin, StaffPermissionRequiredMixin
@@ -19,7 +20,6 @@ from .forms import StaffPasswordForm, UserCreateForm, UserForm
 from .grants import access_summary
 from .history import recent_history
 from .links import MAIL_ERRORS, link_base, mail_failed
-from .listing import ORDERING_CHOICES, ListParameters, sort_columns
 from .selection import offered_actions as offered_bulk_actions
 from .sessions import sessions_context
 

@@ -7,9 +7,9 @@ import django_filters
 from django import forms
 from django.contrib.auth.models import Group
 
-from ..managers import SEARCH_HELP, UserQuerySet
-from ..models import User
-from ..pagination import InvalidPageToken, read_token
+from .managers import SEARCH_HELP, UserQuerySet
+from .models import User
+from .pagination import InvalidPageToken, read_token
 from .periods import PERIOD_CHOICES, day_after, period_range, start_of
 
 DEFAULT_ORDERING = "-created_at"
