@@ -18,6 +18,14 @@ from .accounts import (
     users_export,
     users_set_active,
 )
+from .asynchronous import (
+    auser_activate,
+    auser_create,
+    auser_deactivate,
+    auser_delete,
+    auser_set_password,
+    auser_update,
+)
 from .base import FROM_REQUEST, UserGone
 from .groups import group_delete, group_save
 from .imports import ImportConflict, ImportRefused, users_import
@@ -45,6 +53,12 @@ __all__ = [
     "ImportRefused",
     "StaleEdit",
     "UserGone",
+    "auser_activate",
+    "auser_create",
+    "auser_deactivate",
+    "auser_delete",
+    "auser_set_password",
+    "auser_update",
     "group_delete",
     "group_save",
     "lockout_forgive",
