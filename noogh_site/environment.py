@@ -51,11 +51,28 @@ def database(url: str) -> dict:
     return config
 
 
-# manage.py commands that read only the code and the schema: they sign
-# nothing, so a fresh clone (or CI) runs `makemigrations --check` or an operator
-# runs `migrate` without a SECRET_KEY. They get a throwaway random key.
+# manage.py commands that sign nothing (no session, no token, no link): a
+# fresh clone (or CI) runs `makemigrations --check`, an operator runs `migrate`
+# or a data command as the README writes it, without a SECRET_KEY. They get a
+# throwaway random key. A command that mails a link must never be listed here.
 KEYLESS_COMMANDS = frozenset(
-    {"makemigrations", "migrate", "showmigrations", "sqlmigrate", "lintmigrations"}
+    {
+        # the schema
+        "makemigrations",
+        "migrate",
+        "showmigrations",
+        "sqlmigrate",
+        "lintmigrations",
+        # the data commands (passwords are hashed with a per-password salt,
+        # never with SECRET_KEY)
+        "seed_users",
+        "import_users",
+        "reset_mfa",
+        "changepassword",
+        "createsuperuser",
+        "export_personal_data",
+        "erase_user",
+    }
 )
 
 
@@ -66,3 +83,26 @@ def running_a_keyless_command() -> bool:
         and Path(argv[0]).name == "manage.py"
         and argv[1] in KEYLESS_COMMANDS
     )
+
+
+def mailer(url: str, timeout: int) -> dict:
+    """EMAIL_URL (django-environ's syntax) as Django 6.1's MAILERS["default"]."""
+    config = env.email_url_config(url)
+    backend = config["EMAIL_BACKEND"]
+    if backend.endswith(".smtp.EmailBackend"):
+        if config.get("EMAIL_USE_TLS") and config.get("EMAIL_USE_SSL"):
+            raise ValueError("use smtp+tls:// or smtp+ssl://, not both")
+        options = {
+            "host": config["EMAIL_HOST"],
+            "port": config["EMAIL_PORT"],
+            "username": config["EMAIL_HOST_USER"],
+            "password": config["EMAIL_HOST_PASSWORD"],
+            "use_tls": bool(config.get("EMAIL_USE_TLS")),
+            "use_ssl": bool(config.get("EMAIL_USE_SSL")),
+            "timeout": timeout,
+        }
+    elif backend.endswith(".filebased.EmailBackend"):
+        options = {"file_path": config["EMAIL_FILE_PATH"]}
+    else:
+        options = {}
+    return {"BACKEND": backend, "OPTIONS": options}

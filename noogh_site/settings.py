@@ -9,7 +9,14 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
-from .environment import boolean, database, env, running_a_keyless_command, stop
+from .environment import (
+    boolean,
+    database,
+    env,
+    mailer,
+    running_a_keyless_command,
+    stop,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -274,6 +281,33 @@ OTP_TOTP_ISSUER = env.str("MFA_ISSUER", default="noogh")
 # same; spelled out so that nobody turns it off by accident.
 OTP_TOTP_THROTTLE_FACTOR = 1
 OTP_STATIC_THROTTLE_FACTOR = 1
+
+# --- E-mail: invitations and password links (users.mail) -----------------------
+# EMAIL_URL: smtp://user:password@host:25, smtp+tls://...:587 (STARTTLS) or
+# smtp+ssl://...:465; the default prints messages on stdout (development).
+try:
+    MAILERS = {
+        "default": mailer(
+            env.str("EMAIL_URL", default="consolemail://"),
+            timeout=env.int("EMAIL_TIMEOUT", default=10),
+        )
+    }
+except (ImproperlyConfigured, ValueError, KeyError) as error:
+    stop(f"EMAIL_URL: {error}")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="noogh <noreply@localhost>")
+# A link works once, for this long (Django's password-reset tokens).
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_LINK_HOURS", default=72) * 3600
+# Where links sent by `manage.py send_password_link` point (pages use the
+# address the staff member is on).
+SITE_URL = env.str("SITE_URL", default="")
+
+# --- Erasure (users.pseudonyms) -------------------------------------------------
+# The key of the pseudonyms erased accounts get, here and in the trail. Keep it
+# secret and keep it: a new key gives the same person new pseudonyms. Without
+# it, accounts cannot be erased (development has a fixed one).
+ERASURE_KEY = env.str("ERASURE_KEY", default="") or (
+    "insecure-development-erasure-key" if DEBUG else ""
+)
 
 # --- Logging ---------------------------------------------------------------------
 # Security events (users.signin.events) are JSON lines on stderr, for the log

@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from users.signin.forms import LoginForm
+from users.signin.links import PasswordLinkDoneView, PasswordLinkView
 
 from . import health
 
@@ -17,6 +18,16 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/mfa/", include("users.signin.urls")),
+    path(
+        "accounts/password/<uidb64>/<token>/",
+        PasswordLinkView.as_view(),
+        name="password_link",
+    ),
+    path(
+        "accounts/password/done/",
+        PasswordLinkDoneView.as_view(),
+        name="password_link_done",
+    ),
     path("users/", include("users.web.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from axes.models import AccessAttempt
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
 from django.db import connections, router
 from django.db.models import Max, QuerySet, Sum
@@ -179,3 +179,20 @@ def one_attempt_at_a_time(address: str | None):
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [lock_id])
+
+
+def sign_in_records_of(user: User) -> dict[str, QuerySet]:
+    """What django-axes keeps about user's sign-ins, oldest first: the
+    successful ones (axes logs them under the username), the failed ones and
+    the failure counters in force (under our key, see key_for_login). The
+    failed ones are kept only with AXES_ENABLE_ACCESS_FAILURE_LOG on."""
+    names = [f"{ACCOUNT_PREFIX}{user.pk}", user.get_username()]
+
+    def of(model) -> QuerySet:
+        return model.objects.filter(username__in=names).order_by("attempt_time")
+
+    return {
+        "sign_ins": of(AccessLog),
+        "failed_sign_ins": of(AccessFailureLog),
+        "failure_counters": of(AccessAttempt),
+    }

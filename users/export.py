@@ -1,4 +1,5 @@
-"""CSV that spreadsheets open safely: the export, and the import's errors file.
+"""Downloads: CSV that spreadsheets open safely (the export, the import's
+errors file), and the subject-access JSON (personal_data_response).
 
 Every cell is quoted (csv.QUOTE_ALL), and a cell a spreadsheet could run as a
 formula gets one leading apostrophe, which spreadsheets show as nothing and
@@ -21,7 +22,9 @@ import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
-from .models import EDITABLE_FIELDS
+from django.http import StreamingHttpResponse
+
+from .models import EDITABLE_FIELDS, User
 
 EXPORT_FIELDS = ("id", *EDITABLE_FIELDS, "created_at", "updated_at", "last_login")
 FORMULA = re.compile(r"(?:^|[,;\t\r\n])[\s\"']*[=+\-@\t\r＝＋－＠]")
@@ -68,3 +71,12 @@ def csv_lines(rows: Iterable[tuple]) -> Iterator[str]:
     yield UTF8_BOM + lines.writerow(EXPORT_FIELDS)
     for row in rows:
         yield lines.writerow([cell(value) for value in row])
+
+
+def personal_data_response(chunks, user: User) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(
+        chunks, content_type="application/json; charset=utf-8"
+    )
+    filename = f"personal-data-user-{user.pk}.json"  # no name: it may be anything
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -308,6 +308,10 @@ class AuditEventQuerySet(models.QuerySet):
             events = events.filter(at__gt=after)
         return events.order_by("-at", "-id")
 
+    def by(self, user: User) -> AuditEventQuerySet:
+        """Events user was the actor of, oldest first."""
+        return self.filter(actor_id=user.pk).order_by("at", "id")
+
 
 class UserSessionQuerySet(models.QuerySet):
     def live_of(self, user: User) -> UserSessionQuerySet:
@@ -319,6 +323,10 @@ class UserSessionQuerySet(models.QuerySet):
         return self.filter(
             user=user, epoch=user.session_epoch, expires_at__gt=timezone.now()
         ).order_by("-last_seen_at", "-id")
+
+    def all_of(self, user: User) -> UserSessionQuerySet:
+        """Every session record of user, live or over, oldest first."""
+        return self.filter(user=user).order_by("created_at", "id")
 
     def over_for(self, user: User, *, expired_before: datetime) -> UserSessionQuerySet:
         """The records of user's sessions that can no longer let anyone in:

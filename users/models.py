@@ -78,7 +78,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     # The seed's limit. In PostgreSQL the column stays varchar(150) with a
     # CHECK (char_length(username) <= 100): shrinking the varchar would rewrite
-    # the table (migrations 0010 and 0011).
+    # the table (migrations 0013 and 0014).
     username = models.CharField(
         _("username"),
         max_length=100,
@@ -220,6 +220,8 @@ class AuditEvent(models.Model):
         END_SESSION = "end_session", _("session ended")
         END_SESSIONS = "end_sessions", _("all sessions ended")
         UNLOCK = "unlock", _("lifted a lockout")
+        PASSWORD_LINK = "password_link", _("password link sent")
+        ERASE = "erase", _("personal data erased")
 
     at = models.DateTimeField(_("time"), default=timezone.now)
     action = models.CharField(_("action"), max_length=20, choices=Action.choices)
@@ -239,6 +241,8 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["target_id", "-at"], name="users_audit_target_at_idx"),
             models.Index(fields=["-at", "-id"], name="users_audit_at_idx"),
+            # What an account did: its subject-access export, its erasure.
+            models.Index(fields=["actor_id", "at"], name="users_audit_actor_at_idx"),
         ]
 
     def __str__(self) -> str:

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from users.admin import UserAdmin
+from users.admin.users import UserAdmin
 
 from .models import StockUser
 

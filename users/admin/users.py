@@ -10,6 +10,7 @@ from .. import audit, factors, permissions, services
 from ..managers import SEARCH_FIELDS, SEARCH_HELP
 from ..models import EDITABLE_FIELDS, AuditEvent, User, UserSession
 from ..pagination import EstimatedCountPaginator
+from .data_actions import AccountDataActionsMixin
 from .forms import (
     GRANT_FIELDS,
     PasswordChangeAdminForm,
@@ -20,7 +21,9 @@ from .mixins import DeleteSelectionMixin, FilteredOnlyMixin, refusals_as_message
 
 
 @admin.register(User)
-class UserAdmin(FilteredOnlyMixin, DeleteSelectionMixin, AuthUserAdmin):
+class UserAdmin(
+    AccountDataActionsMixin, FilteredOnlyMixin, DeleteSelectionMixin, AuthUserAdmin
+):
     form = UserChangeAdminForm
     add_form = UserCreationAdminForm
     change_password_form = PasswordChangeAdminForm
@@ -88,6 +91,9 @@ class UserAdmin(FilteredOnlyMixin, DeleteSelectionMixin, AuthUserAdmin):
         "deactivate_selected",
         "reset_mfa_selected",
         "end_sessions_selected",
+        "send_password_links_selected",
+        "export_personal_data_selected",
+        "erase_selected",
     ]
 
     def get_form(self, request, obj=None, **kwargs):

@@ -30,8 +30,11 @@ from .accounts import (
     check_deactivate_all,
     check_delete,
     check_edit,
+    check_erase,
+    check_export_personal_data,
     check_grant,
     check_group_change,
+    check_send_password_link,
     check_set_password,
 )
 from .base import (
@@ -44,6 +47,7 @@ from .base import (
     fields_closed_to,
     may_sign_in_to_staff_pages,
     may_use_staff_page,
+    missing_for_staff_page,
     unrestricted,
 )
 from .signin import (
@@ -77,6 +81,15 @@ can_edit = _predicate(check_edit)
 can_set_password = _predicate(check_set_password)
 
 
+can_send_password_link = _predicate(check_send_password_link)
+
+
+can_export_personal_data = _predicate(check_export_personal_data)
+
+
+can_erase = _predicate(check_erase)
+
+
 can_end_sessions = _predicate(check_end_sessions)
 
 
@@ -106,6 +119,9 @@ def offered_actions(actor: User, target: User) -> dict[str, bool]:
     return {
         "edit": can_edit(actor, target),
         "password": can_set_password(actor, target),
+        "password_link": can_send_password_link(actor, target),
+        "personal_data": can_export_personal_data(actor, target),
+        "erase": can_erase(actor, target),
         "activate": not target.is_active and can_activate(actor, target),
         "deactivate": target.is_active and can_deactivate(actor, target),
         "delete": can_delete(actor, target),
@@ -124,9 +140,12 @@ __all__ = [
     "can_delete",
     "can_edit",
     "can_end_sessions",
+    "can_erase",
+    "can_export_personal_data",
     "can_grant",
     "can_lift_lockout",
     "can_reset_mfa",
+    "can_send_password_link",
     "can_set_password",
     "check_activate",
     "check_activate_all",
@@ -140,6 +159,8 @@ __all__ = [
     "check_edit",
     "check_end_sessions",
     "check_end_sessions_all",
+    "check_erase",
+    "check_export_personal_data",
     "check_grant",
     "check_group_change",
     "check_lift_lockout",
@@ -148,10 +169,12 @@ __all__ = [
     "check_own_factors",
     "check_reset_mfa",
     "check_reset_mfa_all",
+    "check_send_password_link",
     "check_set_password",
     "fields_closed_to",
     "may_sign_in_to_staff_pages",
     "may_use_staff_page",
+    "missing_for_staff_page",
     "must_set_up_second_factor",
     "offered_actions",
     "unrestricted",

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 
 from ..models import User
+from ..pseudonyms import is_pseudonymous
 from .base import (
     SUPERUSER_ONLY_FIELDS,
     check_actor,
@@ -99,3 +100,27 @@ def _check_taking_away(actor: User | None, target: User, *, permission, verb):
 
 def check_set_password(actor: User | None, target: User) -> None:
     check_edit(actor, target)
+
+
+def check_send_password_link(actor: User | None, target: User) -> None:
+    """Mailing a link to set the password is setting it, for the hierarchy."""
+    check_set_password(actor, target)
+    if not target.is_active:
+        raise PermissionDenied(
+            f"{target.username} is deactivated: activate the account first."
+        )
+    if not target.email:
+        raise PermissionDenied(f"{target.username} has no email address.")
+
+
+def check_export_personal_data(actor: User | None, target: User) -> None:
+    """A subject-access export holds the account's sign-in history and trail:
+    whoever may edit the account may hand it its data, nobody below it."""
+    check_edit(actor, target)
+
+
+def check_erase(actor: User | None, target: User) -> None:
+    """Erasing is deleting, for the rules (it cannot be undone either)."""
+    _check_taking_away(actor, target, permission="delete", verb="erase")
+    if is_pseudonymous(target.email):
+        raise PermissionDenied(f"{target.username} is erased already.")

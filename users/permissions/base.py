@@ -2,6 +2,7 @@
 privilege hierarchy (one query, `User.objects.outranking`), and the refusals
 that protect the site as a whole."""
 
+from django.apps import apps
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 
@@ -28,6 +29,28 @@ def may_use_staff_page(user, permission: str) -> bool:
     if permission == "users.view_user" and user.has_perm("users.change_user"):
         return True
     return user.has_perm(permission)
+
+
+def permission_label(permission: str) -> str:
+    """ "users.view_user" -> "Can view user", as Django names the permission."""
+    app_label, codename = permission.split(".", 1)
+    action, model_name = codename.split("_", 1)
+    model = apps.get_model(app_label, model_name)
+    return f"Can {action} {model._meta.verbose_name}"
+
+
+def missing_for_staff_page(user, permission: str) -> str:
+    """Say what may_use_staff_page found missing, for the 403 page."""
+    missing = []
+    if not user.is_active:
+        missing.append("an active account")
+    if not user.is_staff:
+        missing.append("staff status")
+    if not user.has_perm(permission) and not (
+        permission == "users.view_user" and user.has_perm("users.change_user")
+    ):
+        missing.append(f"the permission “{permission_label(permission)}”")
+    return f"This page needs {' and '.join(missing)}, which your account lacks."
 
 
 def may_sign_in_to_staff_pages(user) -> bool:

@@ -27,8 +27,10 @@ from .asynchronous import (
     auser_update,
 )
 from .base import FROM_REQUEST, UserGone
+from .erasure import user_erase
 from .groups import group_delete, group_save
 from .imports import ImportConflict, ImportRefused, users_import
+from .links import user_invite, user_send_password_link, users_send_password_links
 from .lockouts import lockout_forgive, lockout_lift
 from .mfa import (
     mfa_cap_failures,
@@ -46,6 +48,7 @@ from .sessions import (
     user_end_sessions,
     users_end_sessions,
 )
+from .subject_access import user_export_personal_data
 
 __all__ = [
     "FROM_REQUEST",
@@ -77,7 +80,11 @@ __all__ = [
     "user_deactivate",
     "user_delete",
     "user_end_sessions",
+    "user_erase",
+    "user_export_personal_data",
+    "user_invite",
     "user_reset_mfa",
+    "user_send_password_link",
     "user_set_groups_and_permissions",
     "user_set_password",
     "user_update",
@@ -85,5 +92,6 @@ __all__ = [
     "users_export",
     "users_import",
     "users_reset_mfa",
+    "users_send_password_links",
     "users_set_active",
 ]

@@ -47,7 +47,7 @@ def mfa_enrol(
     if step is None:
         return None
     before = factors.status(actor)
-    _delete_devices(User.objects.filter(pk=actor.pk))
+    delete_devices(User.objects.filter(pk=actor.pk))
     # The code that proved the app cannot be used again to sign in.
     device.last_t, device.confirmed = step, True
     device.save()
@@ -85,7 +85,7 @@ def user_reset_mfa(*, actor=FROM_REQUEST, user: User) -> bool:
     stored, actor = lock(user, resolve_actor(actor))
     permissions.check_reset_mfa(actor, stored)
     before = factors.status(stored)
-    if not _delete_devices(User.objects.filter(pk=stored.pk)):
+    if not delete_devices(User.objects.filter(pk=stored.pk)):
         return False
     changes = {
         "two-factor": [_state(before), "not enrolled"],
@@ -108,7 +108,7 @@ def users_reset_mfa(*, actor=FROM_REQUEST, users: QuerySet) -> int:
     targets = list(having.values_list("pk", "username"))
     if not targets:
         return 0
-    _delete_devices(having)
+    delete_devices(having)
     change = {"two-factor": ["enrolled", "not enrolled"]}
     audit.record_many(
         audit.event(Action.MFA_RESET, User(pk=pk, username=name), change, actor=actor)
@@ -155,7 +155,7 @@ def _new_recovery_codes(device: StaticDevice) -> list[str]:
     return codes
 
 
-def _delete_devices(users: QuerySet) -> int:
+def delete_devices(users: QuerySet) -> int:
     """Delete every device of users; returns how many there were."""
     return sum(
         devices.delete()[1].get(devices.model._meta.label, 0)

@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
@@ -40,7 +41,10 @@ OUR_PAGES = {
     "create": ("users:create", False, SUPERUSER, {"get", "post"}),
     "edit": ("users:edit", True, CHANGERS, {"get", "post"}),
     "password": ("users:password", True, CHANGERS, {"get", "post"}),
+    "password link": ("users:password_link", True, CHANGERS, {"post"}),
+    "personal data": ("users:personal_data", True, CHANGERS, {"get"}),
     "delete": ("users:delete", True, DELETERS, {"get", "post"}),
+    "erase": ("users:erase", True, DELETERS, {"get", "post"}),
     "activate": ("users:activate", True, CHANGERS, {"post"}),
     "deactivate": ("users:deactivate", True, CHANGERS, {"post"}),
     "mfa reset": ("users:mfa_reset", True, CHANGERS, {"get", "post"}),
@@ -55,6 +59,7 @@ AFTER_POST = {
     "delete": lambda target: reverse("users:list"),
     "activate": lambda target: reverse("users:detail", args=[target.pk]),
     "deactivate": lambda target: reverse("users:detail", args=[target.pk]),
+    "password link": lambda target: reverse("users:detail", args=[target.pk]),
     # The target has no second factors: nothing to reset, nothing recorded.
     "mfa reset": lambda target: reverse("users:detail", args=[target.pk]),
     # No lockout of that address: nothing lifted, nothing recorded.
@@ -109,6 +114,8 @@ ADMIN_PAGES = {
     ),
 }
 STATE_CHANGES = {"delete", "activate", "deactivate"}
+# Allowed, they change no account: they mail it a link and record that.
+SENDS_MAIL = {"password link"}
 CASES = [
     (name, method, role)
     for name in [*OUR_PAGES, *ADMIN_PAGES]
@@ -186,7 +193,12 @@ def test_authorization_matrix(client, login, name, method, role):
         else:
             assert stored.is_active == (name == "activate"), case
         assert AuditEvent.objects.count() == before[2] + 1, case
+    elif name in SENDS_MAIL and status == 302 and role not in LOGGED_OUT:
+        assert state()[:2] == before[:2], case
+        assert AuditEvent.objects.count() == before[2] + 1, case
+        assert [message.to for message in mail.outbox] == [[target.email]], case
     else:
+        assert not mail.outbox, case
         assert state() == before, f"{case} changed something"
 
 

@@ -65,7 +65,24 @@ def production_environment() -> dict:
         "HTTPS": "true",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "admin.example.com",
+        "EMAIL_URL": "smtp+tls://noogh:secret@mail.example.com:587",
     }
+
+
+def test_deploy_check_refuses_mail_that_is_only_printed():
+    """Without EMAIL_URL, invitations would go to stdout (Django's mail.E001)."""
+    environment = production_environment()
+    del environment["EMAIL_URL"]
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "mail.E001" in result.stderr
 
 
 def test_deploy_check_passes_with_production_settings():

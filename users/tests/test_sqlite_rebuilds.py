@@ -1,6 +1,6 @@
 """Migrations that make SQLite rebuild the users table, generated and applied
 forward and back on both databases; and the SQLite indexes rebuilt for Unicode
-case folding (migration 0012)."""
+case folding (migration 0015)."""
 
 import importlib
 import shutil
@@ -126,7 +126,7 @@ def assert_rules_hold():
 
 
 def reindex_migration():
-    return importlib.import_module("users.migrations.0012_unicode_case_on_sqlite")
+    return importlib.import_module("users.migrations.0015_unicode_case_on_sqlite")
 
 
 def ascii_lower(value):
@@ -136,7 +136,7 @@ def ascii_lower(value):
 
 
 def with_ascii_only_lower(*usernames: str) -> None:
-    """Rows indexed as before migration 0012: by SQLite's ASCII-only LOWER."""
+    """Rows indexed as before migration 0015: by SQLite's ASCII-only LOWER."""
     raw = connection.connection
     raw.create_function("LOWER", 1, ascii_lower, deterministic=True)
     try:

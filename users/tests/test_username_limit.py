@@ -100,7 +100,7 @@ def test_the_database_refuses_101_whatever_writes_it():
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_stops_with_a_list_of_overlong_usernames():
     try:
-        call_command("migrate", "users", "0009", verbosity=0)
+        call_command("migrate", "users", "0012", verbosity=0)
         UserFactory(username="fine")
         long_one = UserFactory(username="c" * 120)
         with pytest.raises(CommandError) as stopped:

@@ -153,3 +153,24 @@ def test_next_parameter_cannot_redirect_off_site(superuser_client):
         reverse("users:deactivate", args=[target.pk]), {"next": "https://evil.example/"}
     )
     assert response["Location"] == reverse("users:detail", args=[target.pk])
+
+
+@pytest.mark.parametrize(
+    ("role", "url_name", "missing"),
+    [
+        ("viewer", "users:delete", ["the permission “Can delete user”"]),
+        ("viewer", "users:create", ["the permission “Can add user”"]),
+        ("staff", "users:list", ["the permission “Can view user”"]),
+        ("non_staff", "users:list", ["staff status", "“Can view user”"]),
+    ],
+)
+def test_403_says_what_is_missing(client, login, role, url_name, missing):
+    login(role)
+    target = UserFactory()
+    args = [target.pk] if url_name == "users:delete" else []
+    response = client.get(reverse(url_name, args=args))
+    assert response.status_code == 403
+    page = response.content.decode()
+    for needed in missing:
+        assert needed in page
+    assert "which your account lacks" in page

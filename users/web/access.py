@@ -14,3 +14,8 @@ class StaffPermissionRequiredMixin(PermissionRequiredMixin):
         return permissions.may_use_staff_page(
             self.request.user, self.permission_required
         )
+
+    def get_permission_denied_message(self) -> str:
+        return permissions.missing_for_staff_page(
+            self.request.user, self.permission_required
+        )

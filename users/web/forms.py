@@ -35,6 +35,12 @@ class UserForm(VersionedFormMixin, forms.ModelForm):
 
 
 class UserCreateForm(UserForm):
+    invite = forms.BooleanField(
+        label="Email an invitation to choose a password",
+        required=False,
+        help_text="The link works once, for a limited time. Leave the password "
+        "fields empty when you invite.",
+    )
     password1 = forms.CharField(
         label="Password",
         required=False,
@@ -54,6 +60,10 @@ class UserCreateForm(UserForm):
         password2 = self.cleaned_data.get("password2")
         if password1 != password2:
             raise forms.ValidationError("The two passwords do not match.")
+        if password2 and self.cleaned_data.get("invite"):
+            raise forms.ValidationError(
+                "Either set a password or send an invitation, not both."
+            )
         return password2
 
     def _post_clean(self):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import factors, lockouts, sessions, views
+from . import erasure, factors, links, lockouts, personal_data, sessions, views
 
 app_name = "users"
 
@@ -24,7 +24,18 @@ urlpatterns = [
     path("<int:pk>/", views.UserDetailView.as_view(), name="detail"),
     path("<int:pk>/edit/", views.UserUpdateView.as_view(), name="edit"),
     path("<int:pk>/delete/", views.UserDeleteView.as_view(), name="delete"),
+    path("<int:pk>/erase/", erasure.UserEraseView.as_view(), name="erase"),
     path("<int:pk>/password/", views.UserPasswordView.as_view(), name="password"),
+    path(
+        "<int:pk>/personal-data.json",
+        personal_data.UserPersonalDataView.as_view(),
+        name="personal_data",
+    ),
+    path(
+        "<int:pk>/password-link/",
+        links.UserPasswordLinkView.as_view(),
+        name="password_link",
+    ),
     path(
         "<int:pk>/two-factor/reset/",
         factors.UserResetMFAView.as_view(),

@@ -17,6 +17,7 @@ from ..models import AuditEvent, User
 from ..pagination import keyset_page, result_count
 from .access import StaffPermissionRequiredMixin
 from .forms import UserCreateForm, UserForm
+from .links import MAIL_ERRORS, link_base, mail_failed
 from .listing import ORDERING_CHOICES, ListParameters
 from .sessions import sessions_context
 
@@ -185,13 +186,23 @@ class UserCreateView(StaffPermissionRequiredMixin, FormView):
         return super().get_form_kwargs() | {"actor": self.request.user}
 
     def form_valid(self, form):
+        invite = form.cleaned_data.get("invite")
+        fields = form.fields_for_service()
         try:
-            user = services.user_create(
-                actor=self.request.user, **form.fields_for_service()
-            )
+            if invite:
+                del fields["password"]  # the invitation lets them choose it
+                user = services.user_invite(
+                    actor=self.request.user, base_url=link_base(self.request), **fields
+                )
+            else:
+                user = services.user_create(actor=self.request.user, **fields)
         except (ValidationError, PermissionDenied) as error:
             return _refused(self, form, error)
-        messages.success(self.request, f"Created user {user.username}.")
+        except MAIL_ERRORS as error:
+            mail_failed(self.request, error)
+            return self.form_invalid(form)
+        done = f" and sent an invitation to {user.email}" if invite else ""
+        messages.success(self.request, f"Created user {user.username}{done}.")
         return redirect("users:detail", pk=user.pk)
 
 

@@ -3,7 +3,7 @@
 The model says max_length=100 (state only: shrinking the varchar would rewrite
 a million-row table under an exclusive lock). The database gets a CHECK
 constraint added NOT VALID (PostgreSQL: a brief lock, old rows not read) or
-triggers (SQLite); 0011 validates it without blocking reads or writes.
+triggers (SQLite); 0014 validates it without blocking reads or writes.
 
 Usernames already longer than 100 characters stop this migration with a list
 of them before anything changes (users.migration_operations).
@@ -18,7 +18,7 @@ from users.migration_operations import LimitLength, refuse_overlong_usernames
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("users", "0009_audit_action_unlock"),
+        ("users", "0012_audit_action_erase"),
     ]
 
     operations = [

@@ -1,7 +1,7 @@
-"""Validate 0010's CHECK on PostgreSQL: one scan of the table under SHARE
+"""Validate 0013's CHECK on PostgreSQL: one scan of the table under SHARE
 UPDATE EXCLUSIVE (reads and writes go on), in its own migration so that the
 brief exclusive lock of ADD CONSTRAINT is over before the scan starts. A
-username that slipped in meanwhile stops it with the same list as 0010."""
+username that slipped in meanwhile stops it with the same list as 0013."""
 
 from django.db import migrations
 
@@ -10,7 +10,7 @@ from users.migration_operations import ValidateConstraint, refuse_overlong_usern
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("users", "0010_username_at_most_100"),
+        ("users", "0013_username_at_most_100"),
     ]
 
     operations = [

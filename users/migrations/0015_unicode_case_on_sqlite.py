@@ -56,7 +56,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("users", "0011_validate_username_length"),
+        ("users", "0014_validate_username_length"),
     ]
 
     operations = [
