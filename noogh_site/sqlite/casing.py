@@ -42,14 +42,21 @@ _UPPER = _SimpleMapping(str.upper, _title_if_single)
 _LOWER = _SimpleMapping(str.lower, lambda char: _SIMPLE_LOWER.get(char, char))
 
 
-def _apply(table: _SimpleMapping, ascii_case, value):
+def _apply(table: _SimpleMapping, full_case, value):
     if isinstance(value, str):
-        return ascii_case(value) if value.isascii() else value.translate(table)
+        # Fast path: where no character's full mapping is longer than one,
+        # the full and the simple mappings agree - but for the final sigma,
+        # which the full lower case folds by context (same length).
+        mapped = full_case(value)
+        if len(mapped) == len(value) and (full_case is str.upper or SIGMA not in value):
+            return mapped
+        return value.translate(table)
     if value is None or isinstance(value, bytes):
         return value
-    return ascii_case(str(value))  # numbers, as SQLite's own functions do
+    return full_case(str(value))  # numbers, as SQLite's own functions do
 
 
+SIGMA = "\u03a3"
 upper = partial(_apply, _UPPER, str.upper)
 lower = partial(_apply, _LOWER, str.lower)
 

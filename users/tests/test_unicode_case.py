@@ -95,6 +95,7 @@ def test_names_postgresql_tells_apart_stay_apart(first, second):
 
 
 CASES = ["ß", "ẞ", "İ", "ı", "Σ", "σ", "ς", "ΟΔΟΣ", "Zoë", "ÜMLAUTS", "ǅ", "ﬁ", "K"]
+CASES += ["Große Straße", "ΟΔΟΣ ΟΔΟΙ", "İSTANBUL ıi", "ᾳ ﬁx ŉ", "plain ascii"]
 
 
 @pytest.mark.parametrize("text", CASES)
