@@ -74,6 +74,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "django.contrib.humanize",  # naturaltime: "3 hours ago" beside the exact time
+    # Django's form and widget templates, for FORM_RENDERER below.
+    "django.forms",
     "django_filters",
     "axes",
     # Second factors for staff (users.signin.mfa): authenticator apps (TOTP)
@@ -132,6 +135,10 @@ TEMPLATES = [
         },
     },
 ]
+
+# Forms draw through the project's templates (templates/forms/), found like
+# every other template.
+FORM_RENDERER = "noogh_site.forms.FormRenderer"
 
 AUTH_USER_MODEL = "users.User"
 AUTHENTICATION_BACKENDS = [

@@ -27,7 +27,6 @@ from django.utils import timezone
 from .models import AuditEvent, User
 
 SYSTEM_LABEL = "system"
-HISTORY_SHOWN = 20  # events on a user's page and in the admin
 MAX_LOGGED_NAME = 150
 # Security-log events at INFO; every other one (failures, refusals) is a WARNING.
 ROUTINE_EVENTS = frozenset({"login", "logout", "mfa_verified", "mfa_enrolled"})
@@ -160,17 +159,6 @@ def record(action: str, target: User | None, changes=None, **kwargs) -> AuditEve
 
 def record_many(events: Iterable[AuditEvent], batch_size: int = 2000) -> None:
     AuditEvent.objects.bulk_create(events, batch_size=batch_size)
-
-
-def describe(events: Iterable[AuditEvent]) -> str:
-    """One line for people: "alice updated, full_name: 'A' → 'B'; bob deactivated"."""
-    return "; ".join(
-        f"{entry.actor_label} {entry.get_action_display()}"
-        + "".join(
-            f", {name}: {old!r} → {new!r}" for name, (old, new) in entry.changes.items()
-        )
-        for entry in events
-    )
 
 
 def log_security_event(event: str, *, user: str | None, ip: str | None, **extra):

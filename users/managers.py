@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from asgiref.sync import sync_to_async
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.models import UserManager as AuthUserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -55,6 +55,53 @@ def _is_email(term: str) -> bool:
     except ValidationError:
         return False
     return True
+
+
+def permissions_of(user: User) -> QuerySet[Permission]:
+    """The permissions user holds, directly or through a group (superuser
+    status aside), each once, by app and name; `direct` says which are given
+    to user itself."""
+    held = Permission.objects.filter(Q(user=user.pk) | Q(group__user=user.pk))
+    given = Permission.user_set.through.objects.filter(
+        user=user.pk, permission=OuterRef("pk")
+    )
+    return (
+        Permission.objects.filter(pk__in=held.values("pk"))
+        .annotate(direct=Exists(given))
+        .select_related("content_type")
+        .order_by("content_type__app_label", "content_type__model", "codename")
+    )
+
+
+def permissions_beyond(actor: User) -> QuerySet[Permission]:
+    """The permissions actor does not hold (the hierarchy's measure)."""
+    held = Permission.objects.filter(Q(user=actor.pk) | Q(group__user=actor.pk))
+    return Permission.objects.exclude(pk__in=held.values("pk"))
+
+
+def groups_beyond(actor: User) -> QuerySet[Group]:
+    """The groups giving a permission actor does not hold."""
+    return Group.objects.filter(permissions__in=permissions_beyond(actor)).distinct()
+
+
+def grants_beyond(
+    actor: User, *, group_ids: Iterable[int], permission_ids: Iterable[int]
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """What of these groups and permissions actor lacks, in two queries: the
+    (group name, permission name) pairs of groups giving a permission beyond
+    actor, and the names of the permissions beyond actor."""
+    beyond = permissions_beyond(actor)
+    in_groups = list(
+        beyond.filter(group__in=list(group_ids))
+        .order_by("group__name", "name")
+        .values_list("group__name", "name")
+    )
+    direct = list(
+        beyond.filter(pk__in=list(permission_ids))
+        .order_by("name")
+        .values_list("name", flat=True)
+    )
+    return in_groups, direct
 
 
 class UserQuerySet(models.QuerySet):
@@ -208,10 +255,7 @@ class UserQuerySet(models.QuerySet):
         """
         if actor is None or actor.is_superuser:
             return self.none()
-        held = Permission.objects.filter(
-            Q(user=actor.pk) | Q(group__user=actor.pk)
-        ).values("pk")
-        beyond = Permission.objects.exclude(pk__in=held)
+        beyond = permissions_beyond(actor)
         above = (
             Q(is_superuser=True)
             | Exists(beyond.filter(user=OuterRef("pk")))
@@ -307,6 +351,30 @@ class AuditEventQuerySet(models.QuerySet):
         if after is not None:
             events = events.filter(at__gt=after)
         return events.order_by("-at", "-id")
+
+    def count_up_to(self, cap: int) -> int:
+        """Count, but stop after cap + 1 events."""
+        return self.order_by()[: cap + 1].count()
+
+    def oldest_first(self) -> AuditEventQuerySet:
+        return self.order_by("at", "id")
+
+    def older_than(self, key: tuple[datetime, int]) -> AuditEventQuerySet:
+        """Events before `key` (an (at, id) pair), newest first. `at <=` is the
+        condition the (target, at) index walks from; ties at that moment are
+        told apart by id."""
+        at, pk = key
+        return self.filter(at__lte=at).exclude(at=at, pk__gte=pk)
+
+    def newer_than(self, key: tuple[datetime, int]) -> AuditEventQuerySet:
+        at, pk = key
+        return self.filter(at__gte=at).exclude(at=at, pk__lte=pk)
+
+    def key_of(self, pk: int) -> tuple[datetime, int] | None:
+        """(at, id) of one of these events (a primary-key lookup); None when
+        it is not one of them."""
+        values = list(self.order_by().filter(pk=pk).values_list("at", flat=True)[:1])
+        return (values[0], pk) if values else None
 
     def by(self, user: User) -> AuditEventQuerySet:
         """Events user was the actor of, oldest first."""

@@ -9,13 +9,15 @@ from functools import cached_property
 from django.core import signing
 from django.core.paginator import Paginator
 
-from .managers import UserQuerySet
+from .managers import AuditEventQuerySet, UserQuerySet
 from .models import User
 
 SALT = "users.page"
 # Past this many matches a filtered list says "10,000+" instead of counting on.
 COUNT_CAP = 10_000
 MAX_ADMIN_PAGES = 200
+# The "ordering" history tokens are made for: no list token opens a history page.
+HISTORY_ORDERING = "history"
 
 
 class InvalidPageToken(ValueError):
@@ -24,7 +26,7 @@ class InvalidPageToken(ValueError):
 
 @dataclass(frozen=True)
 class KeysetPage:
-    rows: list[User]
+    rows: list  # users, or an account's events
     next_token: str | None
     previous_token: str | None
     # The row the token started from was deleted meanwhile: this is page one.
@@ -91,8 +93,7 @@ def keyset_page(
 ) -> KeysetPage:
     """One page of queryset in ordering, after or before the row a token names."""
     rows, direction, restarted = page_rows(queryset, ordering=ordering, token=token)
-    found = list(rows[: per_page + 1])
-    return _page(found, ordering, per_page, direction, token, restarted)
+    return _page(rows, direction, restarted, ordering, per_page=per_page, token=token)
 
 
 async def akeyset_page(
@@ -103,7 +104,7 @@ async def akeyset_page(
         queryset, ordering=ordering, token=token
     )
     found = [row async for row in rows[: per_page + 1]]
-    return _page(found, ordering, per_page, direction, token, restarted)
+    return _page(found, direction, restarted, ordering, per_page=per_page, token=token)
 
 
 async def aiter_keyset(
@@ -123,7 +124,30 @@ async def aiter_keyset(
         token = page.next_token
 
 
-def _page(rows, ordering, per_page, direction, token, restarted) -> KeysetPage:
+def history_page(
+    events: AuditEventQuerySet, *, per_page: int, token: str | None
+) -> KeysetPage:
+    """One page of an account's history, newest first, after or before the
+    event a token names (its id only, like the list's tokens)."""
+    direction, key, restarted = "after", None, False
+    if token:
+        direction, pk = read_token(token, HISTORY_ORDERING)
+        key = events.key_of(pk)
+        if key is None:  # gone, or another account's event: start again
+            direction, restarted = "after", True
+    if direction == "after":
+        rows = events.order_by("-at", "-id")
+        rows = rows.older_than(key) if key else rows
+    else:
+        rows = events.oldest_first().newer_than(key)
+    return _page(
+        rows, direction, restarted, HISTORY_ORDERING, per_page=per_page, token=token
+    )
+
+
+def _page(rows, direction, restarted, ordering, *, per_page, token) -> KeysetPage:
+    # rows: a queryset, or the rows an async twin has already fetched.
+    rows = list(rows[: per_page + 1])
     more = len(rows) > per_page
     rows = rows[:per_page]
     beyond_a_row = bool(token) and not restarted

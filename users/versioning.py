@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from django import forms
 from django.core import signing
 
-from . import audit
+from . import audit, history
 from .models import EDITABLE_FIELDS, User
 
 # Grants too: an admin form drawn before a group was revoked must not re-grant it.
@@ -116,7 +116,7 @@ def _set_value(data, key: str, value) -> None:
 def stale_message(events) -> str:
     return (
         "Someone else changed this user while you were editing, so nothing was "
-        f"saved. Meanwhile: {audit.describe(events) or 'a change'}. The form now "
+        f"saved. Meanwhile: {history.summary(events) or 'a change'}. The form now "
         "shows their values together with your own changes: check it and save "
         "again."
     )

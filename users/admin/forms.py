@@ -37,11 +37,12 @@ class ServiceCheckedFormMixin:
                     self.instance,
                     {k: v for k, v in changes.items() if k not in GRANT_FIELDS},
                 )
-                permissions.check_grant(
-                    self.actor, self.instance, set(changes) & set(GRANT_FIELDS)
-                )
         except PermissionDenied as error:
             raise ValidationError(str(error)) from error
+        granted = {name: changes[name] for name in GRANT_FIELDS if name in changes}
+        refusals = permissions.grant_refusals(self.actor, **granted)
+        for name, reason in refusals.items():
+            self.add_error(name, reason)
         return cleaned
 
 

@@ -3,10 +3,11 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as AuthUserAdmin
 from django.core.exceptions import PermissionDenied
-from django.utils.html import format_html_join
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from .. import audit, factors, permissions, services
+from .. import factors, history, permissions, services
 from ..managers import SEARCH_FIELDS, SEARCH_HELP
 from ..models import EDITABLE_FIELDS, AuditEvent, User, UserSession
 from ..pagination import EstimatedCountPaginator
@@ -18,6 +19,8 @@ from .forms import (
     UserCreationAdminForm,
 )
 from .mixins import DeleteSelectionMixin, FilteredOnlyMixin, refusals_as_messages
+
+RECENT_EVENTS = 10  # on the change page; the trail holds the rest
 
 
 @admin.register(User)
@@ -49,6 +52,7 @@ class UserAdmin(
         "two_factor",
         "active_sessions",
         "recent_activity",
+        "audit_trail",
     )
     fieldsets = (
         (None, {"fields": ("username", "password", "version")}),
@@ -128,24 +132,42 @@ class UserAdmin(
     def two_factor(self, obj):
         return str(factors.status(obj))
 
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or not request.user.has_perm("users.view_auditevent"):
+            return fieldsets
+        # Who may read the trail gets a link to all of this account's events.
+        return (
+            *fieldsets[:-1],
+            ("History", {"fields": ("recent_activity", "audit_trail")}),
+        )
+
     @admin.display(description="History")
     def recent_activity(self, obj):
-        events = AuditEvent.objects.about(obj)[: audit.HISTORY_SHOWN]
+        events = AuditEvent.objects.about(obj)[:RECENT_EVENTS]
         return (
             format_html_join(
                 mark_safe("<br>"),
-                "{} · {} · {} {}",
+                "{} · {}",
                 (
                     (
                         event.at.strftime("%Y-%m-%d %H:%M"),
-                        event.actor_label,
-                        event.get_action_display(),
-                        event.changes or "",
+                        history.describe(event).as_html(),
                     )
                     for event in events
                 ),
             )
             or "—"
+        )
+
+    @admin.display(description="All events")
+    def audit_trail(self, obj):
+        url = reverse("admin:users_auditevent_changelist")
+        return format_html(
+            '<a href="{}?target_id={}">See all events about {} in the audit trail</a>',
+            url,
+            obj.pk,
+            obj.get_username(),
         )
 
     @admin.display(description="Signed in")

@@ -36,6 +36,7 @@ from .accounts import (
     check_group_change,
     check_send_password_link,
     check_set_password,
+    grant_refusals,
 )
 from .base import (
     FIELD_LABELS,
@@ -127,6 +128,7 @@ def offered_actions(actor: User, target: User) -> dict[str, bool]:
         "delete": can_delete(actor, target),
         "reset_mfa": can_reset_mfa(actor, target),
         "end_sessions": can_end_sessions(actor, target),
+        "grant": can_grant(actor, target),
     }
 
 
@@ -172,6 +174,7 @@ __all__ = [
     "check_send_password_link",
     "check_set_password",
     "fields_closed_to",
+    "grant_refusals",
     "may_sign_in_to_staff_pages",
     "may_use_staff_page",
     "missing_for_staff_page",

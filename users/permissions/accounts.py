@@ -6,6 +6,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 
+from ..managers import grants_beyond
 from ..models import User
 from ..pseudonyms import is_pseudonymous
 from .base import (
@@ -52,10 +53,63 @@ def check_change(actor: User | None, target: User, changes: Mapping[str, Any]) -
         )
 
 
-def check_grant(actor: User | None, target: User, fields: Iterable[str] = ("groups",)):
-    """Setting groups or direct permissions: superusers only."""
+def check_grant(
+    actor: User | None,
+    target: User,
+    *,
+    groups: Iterable | None = None,
+    user_permissions: Iterable | None = None,
+) -> None:
+    """Setting target's groups and/or direct permissions (None: unchanged).
+
+    The hierarchy applied to what is given: the actor may change target's
+    account at all (check_edit: target holds nothing the actor lacks), and
+    gives only what the actor holds - no permission it lacks, no group
+    carrying one. Taking away is covered by the first part."""
     check_edit(actor, target)
-    refuse_superuser_only(actor, set(fields) & SUPERUSER_ONLY_FIELDS)
+    refusals = grant_refusals(actor, groups=groups, user_permissions=user_permissions)
+    if refusals:
+        raise PermissionDenied(" ".join(refusals.values()))
+
+
+def grant_refusals(
+    actor: User | None,
+    *,
+    groups: Iterable | None = None,
+    user_permissions: Iterable | None = None,
+) -> dict[str, str]:
+    """Why each of these grants is beyond the actor, by field ("groups",
+    "user_permissions"); empty when the actor holds all of it. Items are
+    model instances or ids."""
+    if unrestricted(actor) or (groups is None and user_permissions is None):
+        return {}
+    in_groups, direct = grants_beyond(
+        actor,
+        group_ids=[getattr(item, "pk", item) for item in groups or ()],
+        permission_ids=[getattr(item, "pk", item) for item in user_permissions or ()],
+    )
+    refusals = {}
+    if in_groups:
+        lacking: dict[str, list[str]] = {}
+        for group, permission in in_groups:
+            lacking.setdefault(group, []).append(permission)
+        refusals["groups"] = " ".join(
+            f"You cannot give the group “{group}”: it grants {_names(names)}, "
+            "which you do not have."
+            for group, names in lacking.items()
+        )
+    if direct:
+        refusals["user_permissions"] = (
+            f"You cannot give {_names(direct)}: you do not have "
+            f"{'it' if len(direct) == 1 else 'them'} yourself."
+        )
+    return refusals
+
+
+def _names(names: list[str], shown: int = 3) -> str:
+    listed = ", ".join(f"“{name}”" for name in names[:shown])
+    more = len(names) - shown
+    return listed + (f" and {more} more" if more > 0 else "")
 
 
 def check_group_change(actor: User | None) -> None:

@@ -8,10 +8,9 @@ from django.db.models import QuerySet
 
 from ..models import User
 
-# Fields that grant power; only a superuser may hand them out.
-SUPERUSER_ONLY_FIELDS = frozenset(
-    {"is_staff", "is_superuser", "groups", "user_permissions"}
-)
+# Fields that grant power wholesale; only a superuser may hand them out.
+# (Groups and permissions follow the hierarchy: accounts.check_grant.)
+SUPERUSER_ONLY_FIELDS = frozenset({"is_staff", "is_superuser"})
 FIELD_LABELS = {
     "is_staff": "staff status",
     "is_superuser": "superuser status",

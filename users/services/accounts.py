@@ -111,11 +111,12 @@ def user_update(
 def user_set_groups_and_permissions(
     *, actor=FROM_REQUEST, user: User, groups=None, user_permissions=None
 ) -> None:
-    """Replace a user's groups and/or direct permissions (superusers only)."""
+    """Replace a user's groups and/or direct permissions (None: unchanged);
+    the actor gives only what it holds (permissions.check_grant)."""
     given = {"groups": groups, "user_permissions": user_permissions}
     given = {name: value for name, value in given.items() if value is not None}
     stored, actor = lock(user, resolve_actor(actor))
-    permissions.check_grant(actor, stored, given)
+    permissions.check_grant(actor, stored, **given)
     changes, removed = {}, False
     for name, value in given.items():
         before = {str(item) for item in getattr(stored, name).all()}

@@ -48,6 +48,8 @@ OUR_PAGES = {
     "activate": ("users:activate", True, CHANGERS, {"post"}),
     "deactivate": ("users:deactivate", True, CHANGERS, {"post"}),
     "mfa reset": ("users:mfa_reset", True, CHANGERS, {"get", "post"}),
+    "access": ("users:access", True, CHANGERS, {"get", "post"}),
+    "history": ("users:history", True, VIEWERS, {"get"}),
     "lockouts": ("users:lockouts", False, CHANGERS, {"get"}),
     "lockout lift": ("users:lockout_lift", False, CHANGERS, {"post"}),
 }
@@ -62,6 +64,8 @@ AFTER_POST = {
     "password link": lambda target: reverse("users:detail", args=[target.pk]),
     # The target has no second factors: nothing to reset, nothing recorded.
     "mfa reset": lambda target: reverse("users:detail", args=[target.pk]),
+    # Nothing ticked, and the target holds nothing: nothing changed.
+    "access": lambda target: reverse("users:detail", args=[target.pk]),
     # No lockout of that address: nothing lifted, nothing recorded.
     "lockout lift": lambda target: reverse("users:lockouts"),
 }

@@ -34,7 +34,7 @@ def test_stale_html_edit_is_refused_with_what_changed(superuser_client):
     html = response.content.decode()
     assert response.status_code == 200
     assert "Someone else changed this user" in html
-    assert "alice updated" in html and "Alice&#x27;s" in html
+    assert "Changed by alice; Full name: Original → Alice&#x27;s" in html
     target.refresh_from_db()
     assert target.full_name == "Alice's"
     # Saving again, now knowingly, applies the edit.

@@ -7,7 +7,7 @@ from contextlib import suppress
 import pytest
 from asgiref.sync import async_to_sync
 from axes.models import AccessAttempt
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied
 from django.test import Client
 from django.urls import reverse
@@ -42,7 +42,7 @@ NEEDS = {  # the model permission each action needs besides the hierarchy
     "password": "change",
     "deactivate": "change",
     "delete": "delete",
-    "grant": "superuser",
+    "grant": "change",  # and only what the actor holds: see below
     "reset_mfa": "change",
     "end_sessions": "change",
     "end_session": "change",
@@ -109,6 +109,11 @@ def _grant_admin(client, target):
     group = Group.objects.create(name=f"granted{target.pk}")
     data = edit_data(target) | {"groups": [group.pk]}
     client.post(reverse("admin:users_user_change", args=[target.pk]), data)
+
+
+def _grant_html(client, target):
+    group = Group.objects.create(name=f"granted{target.pk}")
+    client.post(reverse("users:access", args=[target.pk]), {"groups": [group.pk]})
 
 
 def _reset_mfa_html(client, target):
@@ -241,6 +246,7 @@ SURFACES = {
     ("admin", "deactivate"): _deactivate_admin,
     ("admin", "delete"): _delete_admin,
     ("admin", "grant"): _grant_admin,
+    ("html", "grant"): _grant_html,
     ("html", "reset_mfa"): _reset_mfa_html,
     ("admin", "reset_mfa"): _reset_mfa_admin,
     ("html", "end_sessions"): _end_sessions_html,
@@ -304,3 +310,25 @@ def test_the_admin_offers_no_delete_or_change_above_the_actor(client):
     content = html.content.decode()
     assert reverse("admin:users_user_delete", args=[above.pk]) not in content
     assert 'name="_save"' not in content  # read-only view
+
+
+@pytest.mark.parametrize("surface", ["html", "admin"])
+@pytest.mark.parametrize("actor", ["change", "full"])
+def test_nobody_gives_a_group_or_permission_they_do_not_hold(client, surface, actor):
+    """Granting is the hierarchy applied to what is given: a staff member who
+    may change the target still cannot give it more than they have."""
+    acting, target = ROLES[actor](), ROLES["non_staff"]()
+    client.force_login(acting)
+    lacking = Permission.objects.get(codename="delete_group")
+    group = Group.objects.create(name="group admins")
+    group.permissions.set([lacking])
+    url = {
+        "html": reverse("users:access", args=[target.pk]),
+        "admin": reverse("admin:users_user_change", args=[target.pk]),
+    }[surface]
+    base = {"html": {}, "admin": edit_data(target)}[surface]
+    for grant in ({"groups": [group.pk]}, {"user_permissions": [lacking.pk]}):
+        response = client.post(url, base | grant)
+        assert response.status_code == 200, grant  # the form, with the reason
+        assert "do not have" in response.content.decode(), grant
+    assert not target.groups.exists() and not target.user_permissions.exists()

@@ -1,13 +1,22 @@
 """On PostgreSQL with 10k users, the hot lookups use indexes, not a table scan."""
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from users import services
 from users.management.commands.seed_users import demo_users
-from users.models import User
-from users.pagination import keyset_page, make_token, page_rows
+from users.models import AuditEvent, User
+from users.pagination import (
+    HISTORY_ORDERING,
+    history_page,
+    keyset_page,
+    make_token,
+    page_rows,
+)
 
 from .markers import postgres_only
 
@@ -84,3 +93,43 @@ def test_hot_queries_use_an_index(ten_thousand_users, name):
     text = QUERIES[name]().explain()
     assert "Seq Scan on users_user" not in text, text
     assert "Index" in text, text
+
+
+@pytest.fixture
+def a_busy_trail(ten_thousand_users, django_db_blocker):
+    """One account with 2,000 events among 60,000 about others."""
+    users = list(User.objects.order_by("pk").values_list("pk", flat=True)[:30])
+    start = timezone.now()
+    AuditEvent.objects.bulk_create(
+        AuditEvent(
+            at=start - timedelta(seconds=n),
+            action=AuditEvent.Action.UPDATE,
+            actor_label="system",
+            target_id=users[n % 30],
+            changes={"full_name": ["a", "b"]},
+        )
+        for n in range(60_000)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE users_auditevent")
+    yield User.objects.get(pk=users[0])
+    AuditEvent.objects.all().delete()
+
+
+@pytest.mark.parametrize("direction", ["first", "after", "before"])
+def test_an_accounts_history_pages_read_through_the_index(a_busy_trail, direction):
+    """The history page's queries: the boundary event by id, then 51 events
+    of one account walked along the (target, at) index."""
+    events = AuditEvent.objects.about(a_busy_trail)
+    token = None
+    if direction != "first":
+        token = make_token(direction, HISTORY_ORDERING, events[1_000])
+    with CaptureQueriesContext(connection) as captured:
+        page = history_page(events, per_page=50, token=token)
+    assert len(page.rows) == 50
+    with connection.cursor() as cursor:
+        for query in captured:
+            cursor.execute(f"EXPLAIN {query['sql']}")
+            text = "\n".join(line for (line,) in cursor.fetchall())
+            assert "Seq Scan" not in text and "Index" in text, text
+            assert "Sort" not in text or "Incremental" in text, text

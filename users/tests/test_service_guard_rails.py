@@ -1,6 +1,7 @@
 """Guard rails, enforced in the services whatever the entry point."""
 
 import pytest
+from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied
 
 from users import services
@@ -56,8 +57,20 @@ def test_staff_cannot_touch_superusers_or_grant_power():
         services.user_create(
             actor=staff, username="new", email="new@example.com", is_staff=True
         )
-    with pytest.raises(PermissionDenied, match="groups"):
-        services.user_set_groups_and_permissions(actor=staff, user=plain, groups=[])
+    # Groups and permissions follow the hierarchy: only what the actor holds.
+    admins = Group.objects.create(name="admins")
+    admins.permissions.set(Permission.objects.filter(codename="change_group"))
+    with pytest.raises(PermissionDenied, match="the group “admins”"):
+        services.user_set_groups_and_permissions(
+            actor=staff, user=plain, groups=[admins]
+        )
+    with pytest.raises(PermissionDenied, match="“Can add group”"):
+        services.user_set_groups_and_permissions(
+            actor=staff,
+            user=plain,
+            user_permissions=Permission.objects.filter(codename="add_group"),
+        )
+    assert not plain.groups.exists() and not plain.user_permissions.exists()
     assert not User.objects.get(pk=plain.pk).is_superuser
 
 

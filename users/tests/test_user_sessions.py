@@ -410,9 +410,10 @@ def test_the_user_page_costs_one_query_for_its_sessions_however_many(client):
     for _ in range(5):
         sign_in(target)
     assert len(listed(client, detail(target))) == 6
-    # <= 10: with the gate's question whether this unverified session's
-    # account has a second factor to pass (users.signin.gate).
-    assert queries_for_detail(client, target) == one <= 10
+    # <= 12: with the gate's question whether this unverified session's
+    # account has a second factor to pass (users.signin.gate), and the
+    # account's groups and permissions (two: web.grants.access_summary).
+    assert queries_for_detail(client, target) == one <= 12
 
 
 @postgres_only

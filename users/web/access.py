@@ -1,6 +1,9 @@
 """Who may open a staff page: shared by the user pages and the session pages."""
 
+from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
 
 from .. import permissions
 
@@ -19,3 +22,18 @@ class StaffPermissionRequiredMixin(PermissionRequiredMixin):
         return permissions.missing_for_staff_page(
             self.request.user, self.permission_required
         )
+
+
+class RuleCheckedOnOpenMixin:
+    """A form the rules would refuse is not shown: the user's page says why."""
+
+    opening_check = None
+
+    def get(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        try:
+            self.opening_check(request.user, self.object)
+        except PermissionDenied as error:
+            messages.error(request, str(error))
+            return redirect("users:detail", pk=self.object.pk)
+        return self.render_to_response(self.get_context_data())

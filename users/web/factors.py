@@ -7,7 +7,7 @@ from django.views.generic import DetailView
 
 from .. import factors, permissions, services
 from ..models import User
-from .views import RuleCheckedOnOpenMixin, StaffPermissionRequiredMixin
+from .access import RuleCheckedOnOpenMixin, StaffPermissionRequiredMixin
 
 
 class UserResetMFAView(

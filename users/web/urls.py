@@ -1,6 +1,16 @@
 from django.urls import path
 
-from . import erasure, factors, links, lockouts, personal_data, sessions, views
+from . import (
+    erasure,
+    factors,
+    grants,
+    history,
+    links,
+    lockouts,
+    personal_data,
+    sessions,
+    views,
+)
 
 app_name = "users"
 
@@ -26,6 +36,8 @@ urlpatterns = [
     path("<int:pk>/delete/", views.UserDeleteView.as_view(), name="delete"),
     path("<int:pk>/erase/", erasure.UserEraseView.as_view(), name="erase"),
     path("<int:pk>/password/", views.UserPasswordView.as_view(), name="password"),
+    path("<int:pk>/access/", grants.UserAccessView.as_view(), name="access"),
+    path("<int:pk>/history/", history.UserHistoryView.as_view(), name="history"),
     path(
         "<int:pk>/personal-data.json",
         personal_data.UserPersonalDataView.as_view(),

@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
-from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -11,12 +10,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.generic import DetailView, FormView, TemplateView, UpdateView, View
 from django.views.generic.detail import SingleObjectMixin
 
-from .. import audit, factors, permissions, services
+from .. import factors, permissions, services
 from ..export import EXPORT_FIELDS, csv_lines
-from ..models import AuditEvent, User
+from ..models import User
 from ..pagination import keyset_page, result_count
-from .access import StaffPermissionRequiredMixin
-from .forms import UserCreateForm, UserForm
+from .access import RuleCheckedOnOpenMixin, StaffPermissionRequiredMixin
+from .forms import StaffPasswordForm, UserCreateForm, UserForm
+from .grants import access_summary
+from .history import recent_history
 from .links import MAIL_ERRORS, link_base, mail_failed
 from .listing import ORDERING_CHOICES, ListParameters
 from .sessions import sessions_context
@@ -30,21 +31,6 @@ COLUMNS = [
     (None, "Superuser"),
     ("created_at", "Created"),
 ]
-
-
-class RuleCheckedOnOpenMixin:
-    """A form the rules would refuse is not shown: the user's page says why."""
-
-    opening_check = None
-
-    def get(self, request, *args, **kwargs):
-        self.object = self.get_object()
-        try:
-            self.opening_check(request.user, self.object)
-        except PermissionDenied as error:
-            messages.error(request, str(error))
-            return redirect("users:detail", pk=self.object.pk)
-        return self.render_to_response(self.get_context_data())
 
 
 def bad_request(request, message: str) -> HttpResponse:
@@ -125,15 +111,15 @@ class UserDetailView(StaffPermissionRequiredMixin, DetailView):
     template_name = "users/user_detail.html"
 
     def get_context_data(self, **kwargs):
-        events = AuditEvent.objects.about(self.object)[: audit.HISTORY_SHOWN]
         offered = permissions.offered_actions(self.request.user, self.object)
         return (
             super().get_context_data(**kwargs)
             | {
-                "events": events,
                 "offered": offered,
                 "mfa": factors.status(self.object),
+                "access": access_summary(self.object),
             }
+            | recent_history(self.object)
             | sessions_context(self.request, self.object)
         )
 
@@ -146,7 +132,7 @@ class UserPasswordView(
     permission_required = "users.change_user"
     model = User
     context_object_name = "account"
-    form_class = AdminPasswordChangeForm
+    form_class = StaffPasswordForm
     template_name = "users/user_password.html"
 
     opening_check = staticmethod(permissions.check_set_password)
