@@ -146,7 +146,8 @@ FORM_RENDERER = "noogh_site.forms.FormRenderer"
 AUTH_USER_MODEL = "users.User"
 AUTHENTICATION_BACKENDS = [
     # First, so a locked-out client is refused before its password is checked.
-    "axes.backends.AxesStandaloneBackend",
+    # django-axes' AxesStandaloneBackend with an async twin (aauthenticate).
+    "users.signin.lockout.LockoutBackend",
     "users.backends.UsernameOrEmailBackend",
 ]
 # users.User.username is unique ignoring case through a UniqueConstraint on

@@ -1,3 +1,4 @@
+from asgiref.sync import sync_to_async
 from django.contrib.auth.backends import ModelBackend
 
 from .models import User
@@ -18,3 +19,11 @@ class UsernameOrEmailBackend(ModelBackend):
         if user.check_password(password) and self.user_can_authenticate(user):
             return user
         return None
+
+    async def aauthenticate(self, request, username=None, password=None, **kwargs):
+        # ModelBackend's twin looks the login up by its exact username only
+        # (no email, no case folding); this one is the same code as the sync
+        # path, hashing included, in a worker thread.
+        return await sync_to_async(self.authenticate)(
+            request, username=username, password=password, **kwargs
+        )

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from asgiref.sync import sync_to_async
 from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.models import UserManager as AuthUserManager
 from django.core.exceptions import ValidationError
@@ -235,26 +236,56 @@ class UserQuerySet(models.QuerySet):
         # PostgreSQL walks a sort index through every non-matching row.
         return self.order_by()[: cap + 1].count()
 
+    async def acount_up_to(self, cap: int) -> int:
+        return await self.order_by()[: cap + 1].acount()
+
     def sort_key_of(self, pk: int, ordering: str) -> tuple[Any, int] | None:
         """(sort value, id) of one row, as stored now (a primary-key lookup);
         None when it is gone."""
+        value = self._sort_value(pk, ordering).first()
+        return (value, pk) if value is not None else None
+
+    async def asort_key_of(self, pk: int, ordering: str) -> tuple[Any, int] | None:
+        value = await self._sort_value(pk, ordering).afirst()
+        return (value, pk) if value is not None else None
+
+    def _sort_value(self, pk: int, ordering: str) -> QuerySet:
+        # The value the list sorts by (last login: coalesced, never NULL), so
+        # None can only mean "no such row".
         field = ordering.removeprefix("-")
-        rows, column = self.filter(pk=pk), _sort_alias(field)
+        rows, column = self.filter(pk=pk).order_by(), _sort_alias(field)
         if field in SORT_EXPRESSIONS:
             rows = rows.annotate(**{column: SORT_EXPRESSIONS[field]()})
-        values = list(rows.values_list(column, flat=True)[:1])
-        return (values[0], pk) if values else None
+        return rows.values_list(column, flat=True)
+
+    # Each read has an async twin (a-prefixed) on Django's native async ORM,
+    # built from the same queryset so that both answer alike.
 
     def get_or_none(self, **filters: Any) -> User | None:
         return self.filter(**filters).first()
 
+    async def aget_or_none(self, **filters: Any) -> User | None:
+        return await self.filter(**filters).afirst()
+
     def get_by_email(self, email: str) -> User | None:
         return self.with_email(email).first()
+
+    async def aget_by_email(self, email: str) -> User | None:
+        return await self.with_email(email).afirst()
 
     def get_by_username(self, username: str) -> User | None:
         return self.with_username(username).first()
 
+    async def aget_by_username(self, username: str) -> User | None:
+        return await self.with_username(username).afirst()
+
     def get_by_login(self, login: str) -> User | None:
+        return self.named_by_login(login).first()
+
+    async def aget_by_login(self, login: str) -> User | None:
+        return await self.named_by_login(login).afirst()
+
+    def named_by_login(self, login: str) -> UserQuerySet:
         """The one account a login string names: with "@" an email, else a username.
 
         Usernames cannot contain "@" (users.models.LoginNameValidator), so the
@@ -264,13 +295,21 @@ class UserQuerySet(models.QuerySet):
         """
         login = unicodedata.normalize("NFKC", login)
         if "@" in login:
-            return self.get_by_email(login)
-        return self.get_by_username(login)
+            return self.with_email(login)
+        return self.with_username(login)
 
     def listing(self, *, skip: int = 0, limit: int = 100, **filters: Any) -> list[User]:
+        return list(self._slice(skip, limit, filters))
+
+    async def alisting(
+        self, *, skip: int = 0, limit: int = 100, **filters: Any
+    ) -> list[User]:
+        return [user async for user in self._slice(skip, limit, filters)]
+
+    def _slice(self, skip: int, limit: int, filters: dict) -> UserQuerySet:
         if skip < 0 or limit < 0:
             raise ValueError("skip and limit must not be negative")
-        return list(self.filter(**filters)[skip : skip + limit])
+        return self.filter(**filters)[skip : skip + limit]
 
     def outranking(self, actor: User | None) -> UserQuerySet:
         """The accounts `actor` may not manage (the privilege hierarchy).
@@ -340,10 +379,17 @@ class EstimatedCountMixin:
     def estimated_count(self) -> int | None:
         return estimated_row_count(self.model)
 
+    async def aestimated_count(self) -> int | None:
+        return await sync_to_async(estimated_row_count)(self.model)
+
 
 class UserManager(EstimatedCountMixin, AuthUserManager.from_queryset(UserQuerySet)):
     def get_by_natural_key(self, username: str) -> User:
         return self.get_queryset().with_username(username).get()
+
+    async def aget_by_natural_key(self, username: str) -> User:
+        # Django's own twin is an exact, case-sensitive aget(username=...).
+        return await self.get_queryset().with_username(username).aget()
 
     # Django's create_user and create_superuser (createsuperuser, tests) take
     # the validated, audited write path of every other entry point:
@@ -354,6 +400,13 @@ class UserManager(EstimatedCountMixin, AuthUserManager.from_queryset(UserQuerySe
     def _create_user(self, username, email, password, **extra_fields):
         return self.create_path(
             username=username, email=email or "", password=password, **extra_fields
+        )
+
+    async def _acreate_user(self, username, email, password, **extra_fields):
+        # acreate_user / acreate_superuser: Django's twin builds and asave()s the
+        # row itself, which skipped validation and the audit trail.
+        return await sync_to_async(self._create_user)(
+            username, email, password, **extra_fields
         )
 
 

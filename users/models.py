@@ -84,10 +84,13 @@ class User(AbstractBaseUser, PermissionsMixin):
         max_length=254,
         validators=[ProhibitNullCharactersValidator()],
     )
+    # The seed's limit. In PostgreSQL the column stays varchar(150) with a
+    # CHECK (char_length(username) <= 100): shrinking the varchar would rewrite
+    # the table (migrations 0013 and 0014).
     username = models.CharField(
         _("username"),
-        max_length=150,
-        help_text=_("150 characters or fewer. Letters, digits and ./+/-/_ only."),
+        max_length=100,
+        help_text=_("100 characters or fewer. Letters, digits and ./+/-/_ only."),
         validators=[username_validator, ProhibitNullCharactersValidator()],
     )
     full_name = models.CharField(

@@ -2,9 +2,9 @@
 signed tokens) for the staff list, capped or estimated counts, and the admin's
 paginator."""
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
 
 from django.core import signing
 from django.core.paginator import Paginator
@@ -82,12 +82,6 @@ def _read_token(token: str, ordering: str) -> tuple[str, int, int | None]:
     return direction, pk, offset[0] if offset else None
 
 
-def _boundary(ordering: str, pk: int) -> tuple[Any, int] | None:
-    """The (sort value, id) of the row a token names, as stored now (one
-    primary-key lookup); None when that row has been deleted."""
-    return User.objects.sort_key_of(pk, ordering)
-
-
 def _reverse(ordering: str) -> str:
     return ordering[1:] if ordering.startswith("-") else f"-{ordering}"
 
@@ -102,12 +96,26 @@ def page_rows(
 
 
 def _page_rows(queryset: UserQuerySet, ordering: str, token: str | None):
-    direction, key, restarted, offset = "after", None, False, 0
-    if token:
-        direction, pk, offset = _read_token(token, ordering)
-        key = _boundary(ordering, pk)
-        if key is None:
-            direction, restarted, offset = "after", True, 0
+    direction, pk, offset = (
+        _read_token(token, ordering) if token else ("after", None, 0)
+    )
+    # The boundary row's (sort value, id) as stored now: one primary-key lookup.
+    key = User.objects.sort_key_of(pk, ordering) if pk is not None else None
+    return _walk(queryset, ordering, direction, key, offset, restarted=bool(token))
+
+
+async def _apage_rows(queryset: UserQuerySet, ordering: str, token: str | None):
+    direction, pk, offset = (
+        _read_token(token, ordering) if token else ("after", None, 0)
+    )
+    key = await User.objects.asort_key_of(pk, ordering) if pk is not None else None
+    return _walk(queryset, ordering, direction, key, offset, restarted=bool(token))
+
+
+def _walk(queryset, ordering, direction, key, offset, *, restarted):
+    restarted = restarted and key is None
+    if restarted:  # the boundary row was deleted: start again from page one
+        direction, offset = "after", 0
     walk = ordering if direction == "after" else _reverse(ordering)
     rows = queryset.sorted_by(walk)
     if key is not None:
@@ -121,6 +129,32 @@ def keyset_page(
     """One page of queryset in ordering, after or before the row a token names."""
     rows, direction, restarted, offset = _page_rows(queryset, ordering, token)
     return _page(rows, direction, restarted, offset, ordering, per_page, token)
+
+
+async def akeyset_page(
+    queryset: UserQuerySet, *, ordering: str, per_page: int, token: str | None
+) -> KeysetPage:
+    """Async twin of keyset_page."""
+    rows, direction, restarted, offset = await _apage_rows(queryset, ordering, token)
+    found = [row async for row in rows[: per_page + 1]]
+    return _page(found, direction, restarted, offset, ordering, per_page, token)
+
+
+async def aiter_keyset(
+    queryset: UserQuerySet, *, ordering: str = "created_at", batch_size: int = 500
+) -> AsyncIterator[User]:
+    """Every row of queryset in ordering, fetched a keyset page at a time:
+    constant cost per page at any depth, and no connection held between pages."""
+    token = None
+    while True:
+        page = await akeyset_page(
+            queryset, ordering=ordering, per_page=batch_size, token=token
+        )
+        for row in page.rows:
+            yield row
+        if page.next_token is None:
+            return
+        token = page.next_token
 
 
 def history_page(
@@ -143,6 +177,7 @@ def history_page(
 
 
 def _page(rows, direction, restarted, offset, ordering, per_page, token) -> KeysetPage:
+    # rows: a queryset, or the rows an async twin has already fetched.
     rows = list(rows[: per_page + 1])
     more = len(rows) > per_page
     rows = rows[:per_page]
@@ -199,8 +234,24 @@ def result_count(queryset: UserQuerySet, *, filtered: bool) -> ResultCount:
     if not filtered:
         estimate = User.objects.estimated_count()
         if estimate is not None and estimate > COUNT_CAP:
-            return ResultCount(_two_significant_digits(estimate), exact=False)
-    number = queryset.count_up_to(COUNT_CAP)
+            return _estimated(estimate)
+    return _counted(queryset.count_up_to(COUNT_CAP))
+
+
+async def aresult_count(queryset: UserQuerySet, *, filtered: bool) -> ResultCount:
+    """Async twin of result_count."""
+    if not filtered:
+        estimate = await User.objects.aestimated_count()
+        if estimate is not None and estimate > COUNT_CAP:
+            return _estimated(estimate)
+    return _counted(await queryset.acount_up_to(COUNT_CAP))
+
+
+def _estimated(estimate: int) -> ResultCount:
+    return ResultCount(_two_significant_digits(estimate), exact=False)
+
+
+def _counted(number: int) -> ResultCount:
     if number > COUNT_CAP:
         return ResultCount(COUNT_CAP, capped=True)
     return ResultCount(number)

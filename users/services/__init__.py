@@ -18,6 +18,14 @@ from .accounts import (
     users_export,
     users_set_active,
 )
+from .asynchronous import (
+    auser_activate,
+    auser_create,
+    auser_deactivate,
+    auser_delete,
+    auser_set_password,
+    auser_update,
+)
 from .base import FROM_REQUEST, UserGone
 from .bulk import BulkRefused, bulk_undo, undo_deadline, undo_refusal, users_bulk
 from .erasure import user_erase
@@ -51,6 +59,12 @@ __all__ = [
     "ImportRefused",
     "StaleEdit",
     "UserGone",
+    "auser_activate",
+    "auser_create",
+    "auser_deactivate",
+    "auser_delete",
+    "auser_set_password",
+    "auser_update",
     "bulk_undo",
     "group_delete",
     "group_save",

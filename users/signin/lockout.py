@@ -3,6 +3,8 @@ account+IP, a looser one per IP; and the page a locked-out client sees."""
 
 import ipaddress
 
+from asgiref.sync import sync_to_async
+from axes.backends import AxesStandaloneBackend
 from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_client_username
 from django.conf import settings
@@ -108,6 +110,20 @@ class TieredLockoutHandler(AxesDatabaseHandler):
     def user_logged_out(self, sender, request, user, **kwargs):
         _storable(request)
         return super().user_logged_out(sender, request, user, **kwargs)
+
+
+class LockoutBackend(AxesStandaloneBackend):
+    """django-axes' backend (first in AUTHENTICATION_BACKENDS: a locked-out
+    client is refused before its password is checked), with the async twin
+    axes lacks: without it `await aauthenticate(...)` raised AttributeError.
+    The twin is the sync check in a worker thread, so the lockout rules are
+    one and the same; failures are counted by the user_login_failed signal,
+    which aauthenticate sends too."""
+
+    async def aauthenticate(self, request, username=None, password=None, **kwargs):
+        return await sync_to_async(self.authenticate)(
+            request, username=username, password=password, **kwargs
+        )
 
 
 def lockout_response(request, original_response=None, credentials=None):

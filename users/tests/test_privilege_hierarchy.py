@@ -3,11 +3,14 @@ the admin and through the JSON API. An action happens (its effect is in the
 database) exactly when the rules allow it; otherwise nothing changes, whatever
 the response."""
 
+from contextlib import suppress
 from datetime import timedelta
 
 import pytest
+from asgiref.sync import async_to_sync
 from axes.models import AccessAttempt
 from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import PermissionDenied
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -259,6 +262,31 @@ def _still_locked_out(target) -> bool:
     return client.post(reverse("login"), data).status_code == 429
 
 
+def _async(action: str):
+    """The async twins of the services (users.services.asynchronous), called
+    as the signed-in actor; a refusal is their PermissionDenied."""
+
+    def act(client, target):
+        actor = User.objects.get(pk=client.session["_auth_user_id"])
+        twin, changes = {
+            "identity": (
+                services.auser_update,
+                {"email": f"renamed{target.pk}@example.com"},
+            ),
+            "password": (services.auser_set_password, {"password": NEW_PASSWORD}),
+            "deactivate": (services.auser_deactivate, {}),
+            "delete": (services.auser_delete, {}),
+        }[action]
+
+        async def call():
+            await twin(actor=actor, user=target, **changes)
+
+        with suppress(PermissionDenied):
+            async_to_sync(call)()
+
+    return act
+
+
 def happened(action: str, target: User) -> bool:
     stored = User.objects.filter(pk=target.pk).first()
     if action == "delete":
@@ -279,6 +307,7 @@ def happened(action: str, target: User) -> bool:
     }[action]()
 
 
+ASYNC_ACTIONS = ("identity", "password", "deactivate", "delete")
 SURFACES = {
     ("html", "identity"): _identity_html,
     ("html", "password"): _password("users:password"),
@@ -305,6 +334,7 @@ SURFACES = {
     ("api", "deactivate"): _deactivate_api,
     ("api", "delete"): _delete_api,
     ("admin", "revoke_token"): _revoke_token_admin,
+    **{("async", action): _async(action) for action in ASYNC_ACTIONS},
 }
 CASES = [
     (surface, action, actor, target)
