@@ -36,6 +36,17 @@ SENTENCES = {
     Action.UNLOCK: "Lockout lifted",
     Action.PASSWORD_LINK: "Password link sent",
     Action.ERASE: "Personal data erased",
+    Action.BULK: "Bulk action",
+    Action.TOKEN_CREATE: "API token created",
+    Action.TOKEN_REVOKE: "API token revoked",
+    Action.TOKEN_USE: "API token used",
+}
+# A bulk event records {"action", "count", "scope", "filters"}.
+BULK_VERBS = {
+    "activate": "Activated",
+    "deactivate": "Deactivated",
+    "delete": "Deleted",
+    "end_sessions": "Ended the sessions of",
 }
 # services.links records "invitation sent to a@x" or "reset sent to a@x".
 LINK_KINDS = {"invitation": "Invitation", "reset": "Password reset link"}
@@ -64,6 +75,9 @@ LABELS = {
     "filters": "Search",
     "basis": "Basis",
     "erased": "Erased",
+    "token": "Token",
+    "expires": "Expires",
+    "scope": "Chosen",
 }
 # Changes the sentence says already: no detail line repeats them.
 SAID_BY_THE_SENTENCE = {
@@ -72,6 +86,7 @@ SAID_BY_THE_SENTENCE = {
     Action.PASSWORD: {"password"},
     Action.PASSWORD_LINK: {"password_link"},
     Action.EXPORT: {"personal_data"},
+    Action.BULK: {"action", "count"},
 }
 
 
@@ -157,6 +172,12 @@ def _sentence(event: AuditEvent) -> str:
             what = f"{LINK_KINDS[kind]} {rest}"
     elif event.action == Action.EXPORT and "personal_data" in (event.changes or {}):
         what = "Personal data exported (subject access)"
+    elif event.action == Action.BULK:
+        recorded = event.changes or {}
+        verb = BULK_VERBS.get(recorded.get("action"))
+        count = recorded.get("count")
+        if verb and isinstance(count, int):
+            what = f"{verb} {count} account{'' if count == 1 else 's'} in bulk"
     elif event.action == Action.GRANT and event.target_id is None:
         deleted = "deleted group" in (event.changes or {})
         what = f"{'Deleted' if deleted else 'Changed'} {event.target_label}".strip()

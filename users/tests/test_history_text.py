@@ -184,6 +184,34 @@ CASES = [
         "Invitation sent to b@x.org by ana",
         [],
     ),
+    (
+        event(
+            Action.BULK,
+            {
+                "action": "deactivate",
+                "count": 52,
+                "scope": "matching",
+                "filters": "q=lina",
+            },
+        ),
+        "Deactivated 52 accounts in bulk by ana",
+        ["Chosen: matching", "Search: q=lina"],
+    ),
+    (
+        event(Action.TOKEN_CREATE, {"token": [None, "ci (noogh_ab12…)"]}),
+        "API token created by ana",
+        ["Token: ci (noogh_ab12…)"],
+    ),
+    (
+        event(Action.TOKEN_REVOKE, {"token": ["ci (noogh_ab12…)", "revoked"]}),
+        "API token revoked by ana",
+        ["Token: ci (noogh_ab12…) → revoked"],
+    ),
+    (
+        event(Action.TOKEN_USE, {"token": [None, "ci (noogh_ab12…)"]}),
+        "API token used by ana",
+        ["Token: ci (noogh_ab12…)"],
+    ),
 ]
 
 
