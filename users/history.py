@@ -36,18 +36,19 @@ SENTENCES = {
     Action.UNLOCK: "Lockout lifted",
     Action.PASSWORD_LINK: "Password link sent",
     Action.ERASE: "Personal data erased",
-    Action.BULK: "Bulk action",
+    Action.BULK: "Bulk change",
     Action.TOKEN_CREATE: "API token created",
     Action.TOKEN_REVOKE: "API token revoked",
-    Action.TOKEN_USE: "API token used",
+    Action.TOKEN_USE: "API token used (first use that day)",
 }
-# A bulk event records {"action", "count", "scope", "filters"}.
-BULK_VERBS = {
-    "activate": "Activated",
-    "deactivate": "Deactivated",
-    "delete": "Deleted",
-    "end_sessions": "Ended the sessions of",
+# A bulk event (services.bulk) says what it did to how many accounts.
+BULK_DONE = {
+    "activate": "activated",
+    "deactivate": "deactivated",
+    "delete": "deleted",
+    "end_sessions": "signed out everywhere",
 }
+BULK_SAID = {"action", "count", "undoes", "skipped", "skipped_sample"}
 # services.links records "invitation sent to a@x" or "reset sent to a@x".
 LINK_KINDS = {"invitation": "Invitation", "reset": "Password reset link"}
 PASSWORD_SENTENCES = {
@@ -75,9 +76,9 @@ LABELS = {
     "filters": "Search",
     "basis": "Basis",
     "erased": "Erased",
+    "scope": "Chosen",
     "token": "Token",
     "expires": "Expires",
-    "scope": "Chosen",
 }
 # Changes the sentence says already: no detail line repeats them.
 SAID_BY_THE_SENTENCE = {
@@ -86,7 +87,8 @@ SAID_BY_THE_SENTENCE = {
     Action.PASSWORD: {"password"},
     Action.PASSWORD_LINK: {"password_link"},
     Action.EXPORT: {"personal_data"},
-    Action.BULK: {"action", "count"},
+    Action.BULK: BULK_SAID,
+    Action.TOKEN_REVOKE: {"token"},
 }
 
 
@@ -173,17 +175,31 @@ def _sentence(event: AuditEvent) -> str:
     elif event.action == Action.EXPORT and "personal_data" in (event.changes or {}):
         what = "Personal data exported (subject access)"
     elif event.action == Action.BULK:
-        recorded = event.changes or {}
-        verb = BULK_VERBS.get(recorded.get("action"))
-        count = recorded.get("count")
-        if verb and isinstance(count, int):
-            what = f"{verb} {count} account{'' if count == 1 else 's'} in bulk"
+        what = _bulk_sentence(event.changes or {})
+    elif event.action == Action.TOKEN_REVOKE:
+        recorded = (event.changes or {}).get("token") or [None, None]
+        what = f"API token {recorded[0]} revoked" if recorded[0] else what
     elif event.action == Action.GRANT and event.target_id is None:
         deleted = "deleted group" in (event.changes or {})
         what = f"{'Deleted' if deleted else 'Changed'} {event.target_label}".strip()
     if what is None:  # an action newer than this module: Django's label
         what = str(event.get_action_display()).capitalize()
-    return f"{what} by {event.actor_label}"
+    by = f"{what} by {event.actor_label}"
+    # An account's own event from a bulk change shares the bulk event's batch.
+    if getattr(event, "batch", None) and event.action != Action.BULK:
+        return f"{by}, in a bulk change"
+    return by
+
+
+def _bulk_sentence(changes: dict) -> str:
+    count = changes.get("count", 0)
+    accounts = "1 account" if count == 1 else f"{count:,} accounts"
+    done = BULK_DONE.get(changes.get("action"), "changed")
+    if changes.get("undoes"):
+        skipped = changes.get("skipped") or 0
+        left = f" ({skipped:,} changed since, left alone)" if skipped else ""
+        return f"Undo of a bulk change: {accounts} {done} again{left}"
+    return f"Bulk change: {accounts} {done}"
 
 
 def describe(event: AuditEvent) -> EventText:

@@ -1,6 +1,8 @@
 """The trail written for people: a sentence for every action, details with
 labels and Yes/No, nothing a password could leak through."""
 
+import uuid
+
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
@@ -172,6 +174,59 @@ CASES = [
         ["Basis: Art. 17 request", "Erased: email, password"],
     ),
     (
+        event(
+            Action.BULK,
+            {
+                "action": "deactivate",
+                "count": 50,
+                "scope": "matching",
+                "filters": "q=lina",
+            },
+            target="",
+            target_id=None,
+        ),
+        "Bulk change: 50 accounts deactivated by ana",
+        ["Chosen: matching", "Search: q=lina"],
+    ),
+    (
+        event(
+            Action.BULK,
+            {
+                "action": "activate",
+                "count": 48,
+                "scope": "ticked",
+                "filters": "",
+                "undoes": "5b1c…",
+                "skipped": 2,
+                "skipped_sample": ["lina1", "lina2"],
+            },
+            target="",
+            target_id=None,
+        ),
+        "Undo of a bulk change: 48 accounts activated again (2 changed since, left "
+        "alone) by ana",
+        ["Chosen: ticked", "Search: —"],
+    ),
+    (
+        event(
+            Action.TOKEN_CREATE,
+            {"token": [None, "ci (nk_ab12…)"], "expires": [None, "2027-01-01"]},
+            actor="bob",
+        ),
+        "API token created by bob",
+        ["Token: ci (nk_ab12…)", "Expires: 2027-01-01"],
+    ),
+    (
+        event(Action.TOKEN_REVOKE, {"token": ["ci (nk_ab12…)", "revoked"]}),
+        "API token ci (nk_ab12…) revoked by ana",
+        [],
+    ),
+    (
+        event(Action.TOKEN_USE, {"token": [None, "ci (nk_ab12…)"]}, actor="bob"),
+        "API token used (first use that day) by bob",
+        ["Token: ci (nk_ab12…)"],
+    ),
+    (
         event(Action.PASSWORD_LINK, {"password_link": [None, "reset sent to b@x.org"]}),
         "Password reset link sent to b@x.org by ana",
         [],
@@ -183,34 +238,6 @@ CASES = [
         ),
         "Invitation sent to b@x.org by ana",
         [],
-    ),
-    (
-        event(
-            Action.BULK,
-            {
-                "action": "deactivate",
-                "count": 52,
-                "scope": "matching",
-                "filters": "q=lina",
-            },
-        ),
-        "Deactivated 52 accounts in bulk by ana",
-        ["Chosen: matching", "Search: q=lina"],
-    ),
-    (
-        event(Action.TOKEN_CREATE, {"token": [None, "ci (noogh_ab12…)"]}),
-        "API token created by ana",
-        ["Token: ci (noogh_ab12…)"],
-    ),
-    (
-        event(Action.TOKEN_REVOKE, {"token": ["ci (noogh_ab12…)", "revoked"]}),
-        "API token revoked by ana",
-        ["Token: ci (noogh_ab12…) → revoked"],
-    ),
-    (
-        event(Action.TOKEN_USE, {"token": [None, "ci (noogh_ab12…)"]}),
-        "API token used by ana",
-        ["Token: ci (noogh_ab12…)"],
     ),
 ]
 
@@ -273,3 +300,9 @@ def test_the_stale_edit_message_uses_the_same_words():
     services.user_update(user=bob, full_name="New")
     events = list(AuditEvent.objects.about(bob))
     assert history.summary(events) == "Changed by system; Full name: Old → New"
+
+
+def test_an_accounts_event_from_a_bulk_change_says_so():
+    entry = event(Action.DEACTIVATE, {"is_active": [True, False]})
+    entry.batch = uuid.uuid4()
+    assert history.describe(entry).sentence == "Deactivated by ana, in a bulk change"

@@ -24,6 +24,7 @@ from .. import permissions, services
 from ..managers import groups_beyond, permissions_beyond, permissions_of
 from ..models import User
 from .access import RuleCheckedOnOpenMixin, StaffPermissionRequiredMixin
+from .back import BackToListMixin
 
 
 def app_name(permission: Permission) -> str:
@@ -158,7 +159,11 @@ class GrantsForm(forms.Form):
 
 
 class UserAccessView(
-    StaffPermissionRequiredMixin, RuleCheckedOnOpenMixin, SingleObjectMixin, FormView
+    StaffPermissionRequiredMixin,
+    BackToListMixin,
+    RuleCheckedOnOpenMixin,
+    SingleObjectMixin,
+    FormView,
 ):
     """Change an account's groups and direct permissions."""
 
@@ -184,7 +189,7 @@ class UserAccessView(
         account = self.object
         if not form.has_changed():
             messages.info(self.request, "Nothing changed.")
-            return redirect("users:detail", pk=account.pk)
+            return redirect(self.back_to_user(account))
         try:
             services.user_set_groups_and_permissions(
                 actor=self.request.user,
@@ -197,8 +202,8 @@ class UserAccessView(
             return self.form_invalid(form)
         except services.UserGone as gone:
             messages.error(self.request, str(gone))
-            return redirect("users:list")
+            return redirect(self.back_to_list())
         messages.success(
             self.request, f"Saved the groups and permissions of {account.username}."
         )
-        return redirect("users:detail", pk=account.pk)
+        return redirect(self.back_to_user(account))

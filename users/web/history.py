@@ -9,6 +9,7 @@ from ..history import entries
 from ..models import AuditEvent, User
 from ..pagination import InvalidPageToken, history_page
 from .access import StaffPermissionRequiredMixin
+from .back import BackToListMixin
 
 RECENT_EVENTS = 10  # on the account's page; the rest are a link away
 EVENTS_PER_PAGE = 50
@@ -34,7 +35,7 @@ class HistoryParameters(forms.Form):
     page = forms.CharField(label="Page", required=False, max_length=300)
 
 
-class UserHistoryView(StaffPermissionRequiredMixin, DetailView):
+class UserHistoryView(StaffPermissionRequiredMixin, BackToListMixin, DetailView):
     """Every event about one account, newest first, 50 a page."""
 
     permission_required = "users.view_user"
