@@ -79,8 +79,10 @@ QUERIES = {
     "small group by last login": lambda: in_group("Team").sorted_by("-last_login")[:26],
     "capped count of a small group": lambda: in_group("Team")[:10_001],
     "large group by email": lambda: in_group("Customers").sorted_by("email")[:26],
-    # The API's list at its deepest skip (users.api.pages.MAX_SKIP).
-    "api deepest skip": lambda: User.objects.sorted_by("-created_at")[10_000:10_101],
+    # Not here: the API's deepest skip (users.api.pages.MAX_SKIP, 10,000). On
+    # this 10k-user table it reads every row, where a scan and a sort is the
+    # right plan and the planner picks either; the bound itself is what keeps
+    # it cheap at 1M users (bench/measure.py).
 }
 for _ordering in ("created_at", "full_name", "email", "username", "last_login"):
     for _direction in ("", "-"):
