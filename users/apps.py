@@ -7,7 +7,7 @@ class UsersConfig(AppConfig):
 
     def ready(self) -> None:
         from . import services
-        from .managers import UserManager
+        from .managers.accounts import UserManager
 
         # Connect their receivers: the security log; the record of each session.
         from .signin import events, sessions  # noqa: F401

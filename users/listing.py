@@ -7,7 +7,8 @@ import django_filters
 from django import forms
 from django.contrib.auth.models import Group
 
-from .managers import SEARCH_HELP, UserQuerySet
+from .managers.accounts import UserQuerySet
+from .managers.search import SEARCH_HELP
 from .models import User
 from .pagination import InvalidPageToken, read_token
 from .periods import PERIOD_CHOICES, day_after, period_range, start_of

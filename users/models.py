@@ -12,13 +12,11 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
-from .managers import (
-    SEARCH_FIELDS,
-    AuditEventManager,
-    UserManager,
-    UserSessionQuerySet,
-    last_login_key,
-)
+from .managers.accounts import UserManager
+from .managers.ordering import last_login_key
+from .managers.search import SEARCH_FIELDS
+from .managers.sessions import UserSessionQuerySet
+from .managers.trail import AuditEventManager
 
 # Violation code -> field: a case-insensitive duplicate is reported beside its
 # field, not at the top of the form (Django only does that for plain fields).
@@ -59,7 +57,7 @@ def _sort_index(field: str) -> models.Index:
 
 
 def _last_login_index() -> models.Index:
-    # On the expression the list sorts and filters by (managers.last_login_key:
+    # On the expression the list sorts and filters by (managers.ordering.last_login_key:
     # never = a date before any login), so one index serves both directions,
     # "never", and before/after ranges.
     return models.Index(last_login_key(), F("id"), name="users_user_last_login_id_idx")

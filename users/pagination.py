@@ -9,7 +9,8 @@ from functools import cached_property
 from django.core import signing
 from django.core.paginator import Paginator
 
-from .managers import AuditEventQuerySet, UserQuerySet
+from .managers.accounts import UserQuerySet
+from .managers.trail import AuditEventQuerySet
 from .models import User
 
 SALT = "users.page"

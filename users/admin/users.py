@@ -8,7 +8,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from .. import factors, history, permissions, services
-from ..managers import SEARCH_FIELDS, SEARCH_HELP
+from ..managers.search import SEARCH_FIELDS, SEARCH_HELP
 from ..models import EDITABLE_FIELDS, AuditEvent, User, UserSession
 from ..pagination import EstimatedCountPaginator
 from .data_actions import AccountDataActionsMixin

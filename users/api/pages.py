@@ -5,7 +5,7 @@ from django.http import QueryDict
 from ninja.errors import ValidationError as NinjaValidationError
 
 from ..listing import ListParameters
-from ..managers import UserQuerySet
+from ..managers.accounts import UserQuerySet
 from ..pagination import keyset_page, make_token, result_count
 
 # OFFSET reads every row it skips (~500 ms at 250,000): past this, follow

@@ -6,7 +6,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 
-from ..managers import grants_beyond
+from ..managers.access import grants_beyond
 from ..models import User
 from ..pseudonyms import is_pseudonymous
 from .base import (

@@ -21,7 +21,7 @@ from django.views.generic import FormView
 from django.views.generic.detail import SingleObjectMixin
 
 from .. import permissions, services
-from ..managers import groups_beyond, permissions_beyond, permissions_of
+from ..managers.access import groups_beyond, permissions_beyond, permissions_of
 from ..models import User
 from .access import RuleCheckedOnOpenMixin, StaffPermissionRequiredMixin
 from .back import BackToListMixin

@@ -1,0 +1,95 @@
+"""The user list's orderings: the last-login key, sorting by one column with
+id as the tie-breaker, keyset pages (rows after a (value, id) key) and the
+last-login filters that share that key."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, Self
+
+from django.db import models
+from django.db.models import DateTimeField, QuerySet, Value
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
+from django.db.models.functions import Coalesce
+
+# An account that never signed in sorts and filters as if it last did on this
+# day, before any real login: "oldest login first" starts with the accounts
+# that never logged in, "latest first" ends with them, and keyset pages need
+# no NULL cases (NULL compares as unknown, so a row comparison would drop
+# those rows). The (last_login_key, id) expression index serves sort and filters.
+NEVER_LOGGED_IN = datetime(1, 1, 1, tzinfo=UTC)
+
+
+def last_login_key() -> Coalesce:
+    return Coalesce("last_login", Value(NEVER_LOGGED_IN, output_field=DateTimeField()))
+
+
+# Sort columns that are expressions, aliased under these names.
+SORT_EXPRESSIONS: dict[str, Callable[[], Any]] = {"last_login": last_login_key}
+
+
+def _sort_alias(field: str) -> str:
+    return f"{field}_key" if field in SORT_EXPRESSIONS else field
+
+
+class OrderedQuerySet(models.QuerySet):
+    """The orderings and keyset pages of users.managers.accounts.UserQuerySet."""
+
+    def sorted_by(self, ordering: str) -> Self:
+        """Order by one column ("-email" descends) with id as the tie-breaker."""
+        descending = "-" if ordering.startswith("-") else ""
+        rows, column = self._with_sort_column(ordering.removeprefix("-"))
+        return rows.order_by(f"{descending}{column}", f"{descending}id")
+
+    def beyond(self, ordering: str, key: tuple[Any, int]) -> Self:
+        """Rows that come after `key` (a (value, id) pair) in this ordering.
+
+        A row comparison the (column, id) index serves at any depth, unlike OFFSET.
+        """
+        rows, column = self._with_sort_column(ordering.removeprefix("-"))
+        after = TupleLessThan if ordering.startswith("-") else TupleGreaterThan
+        return rows.filter(after(Tuple(column, "id"), key))
+
+    def _with_sort_column(self, field: str) -> tuple[Self, str]:
+        """This queryset with the field's sort column (aliased if an
+        expression), and that column's name."""
+        column = _sort_alias(field)
+        if field not in SORT_EXPRESSIONS or column in self.query.annotations:
+            return self, column
+        return self.alias(**{column: SORT_EXPRESSIONS[field]()}), column
+
+    def never_logged_in(self) -> Self:
+        rows, column = self._with_sort_column("last_login")
+        return rows.filter(**{column: NEVER_LOGGED_IN})
+
+    def last_login_between(
+        self, start: datetime | None = None, end: datetime | None = None
+    ) -> Self:
+        """Accounts whose last login lies in [start, end); never is in no range."""
+        rows, column = self._with_sort_column("last_login")
+        rows = rows.filter(**{f"{column}__gt": NEVER_LOGGED_IN})
+        if start is not None:
+            rows = rows.filter(**{f"{column}__gte": start})
+        if end is not None:
+            rows = rows.filter(**{f"{column}__lt": end})
+        return rows
+
+    def sort_key_of(self, pk: int, ordering: str) -> tuple[Any, int] | None:
+        """(sort value, id) of one row, as stored now (a primary-key lookup);
+        None when it is gone."""
+        value = self._sort_value(pk, ordering).first()
+        return (value, pk) if value is not None else None
+
+    async def asort_key_of(self, pk: int, ordering: str) -> tuple[Any, int] | None:
+        value = await self._sort_value(pk, ordering).afirst()
+        return (value, pk) if value is not None else None
+
+    def _sort_value(self, pk: int, ordering: str) -> QuerySet:
+        # The value the list sorts by (last login: coalesced, never NULL), so
+        # None can only mean "no such row".
+        field = ordering.removeprefix("-")
+        rows, column = self.filter(pk=pk).order_by(), _sort_alias(field)
+        if field in SORT_EXPRESSIONS:
+            rows = rows.annotate(**{column: SORT_EXPRESSIONS[field]()})
+        return rows.values_list(column, flat=True)
