@@ -24,7 +24,8 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
-from users.audit import client_ip, log_security_event
+from users.audit.context import client_ip
+from users.audit.security_log import log_security_event
 
 logger = logging.getLogger("noogh.database")
 RETRY_AFTER_SECONDS = 5

@@ -106,7 +106,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # request.user.is_verified(): this session has passed a second factor.
     "django_otp.middleware.OTPMiddleware",
-    "users.audit.RequestContextMiddleware",
+    "users.audit.context.RequestContextMiddleware",
     # Inside the request context: records sessions with the client address.
     "users.signin.sessions.SessionRecordMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 from django import forms
 from django.core import signing
 
-from . import audit, history
+from . import history
+from .audit.trail import as_json
 from .models import EDITABLE_FIELDS, User
 
 # Grants too: an admin form drawn before a group was revoked must not re-grant it.
@@ -99,7 +100,7 @@ def _comparable(value):
     """A field's value as the version token keeps it: related objects as ids."""
     if hasattr(value, "all"):  # a related manager, or a queryset from a form
         return sorted(item.pk for item in value.all())
-    return audit.as_json(value)
+    return as_json(value)
 
 
 def _set_value(data, key: str, value) -> None:

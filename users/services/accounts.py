@@ -10,7 +10,8 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from .. import audit, permissions
+from .. import permissions
+from ..audit import trail
 from ..models import EDITABLE_FIELDS, AuditEvent, User
 from .base import (
     FROM_REQUEST,
@@ -63,10 +64,10 @@ def user_create(
     user.set_password(password)
     save(user)
     created = {
-        name: [None, audit.as_json(getattr(user, name))]
+        name: [None, trail.as_json(getattr(user, name))]
         for name in sorted(EDITABLE_FIELDS)
     }
-    audit.record(Action.CREATE, user, created, actor=actor)
+    trail.record(Action.CREATE, user, created, actor=actor)
     return user
 
 
@@ -95,13 +96,13 @@ def user_update(
         events = AuditEvent.objects.about(stored, after=expected_version)
         raise StaleEdit(stored, list(reversed(events)))
     permissions.check_change(actor, stored, changes)
-    diff = audit.diff(stored, changes)
+    diff = trail.diff(stored, changes)
     losing_access = ends_sessions(stored, changes)
     for field, value in changes.items():
         setattr(stored, field, value)
     save(stored)
     if diff:
-        audit.record(Action.UPDATE, stored, diff, actor=actor)
+        trail.record(Action.UPDATE, stored, diff, actor=actor)
     if losing_access:
         end_sessions(stored)
     return stored
@@ -128,7 +129,7 @@ def user_set_groups_and_permissions(
     if changes:
         # A new version, so an editor's form drawn before this grant is stale.
         stored.save(update_fields=["updated_at"])
-        audit.record(Action.GRANT, stored, changes, actor=actor)
+        trail.record(Action.GRANT, stored, changes, actor=actor)
     if removed:
         end_sessions(stored)
 
@@ -141,7 +142,7 @@ def _set_active(actor, user: User, active: bool) -> User:
         stored.is_active = active
         stored.save(update_fields=["is_active", "updated_at"])
         action = Action.ACTIVATE if active else Action.DEACTIVATE
-        audit.record(action, stored, {"is_active": [not active, active]}, actor=actor)
+        trail.record(action, stored, {"is_active": [not active, active]}, actor=actor)
         if not active:
             end_sessions(stored)
     user.is_active, user.updated_at = stored.is_active, stored.updated_at
@@ -180,8 +181,8 @@ def users_set_active(*, actor=FROM_REQUEST, users: QuerySet, active: bool) -> in
     ending = {"session_epoch": F("session_epoch") + 1} if not active else {}
     changed = changing.update(is_active=active, updated_at=now, **ending)
     action = Action.ACTIVATE if active else Action.DEACTIVATE
-    audit.record_many(
-        audit.event(
+    trail.record_many(
+        trail.event(
             action,
             User(pk=pk, username=name),
             {"is_active": [not active, active]},
@@ -221,7 +222,7 @@ def _store_password(actor, user: User, stored: User, password: str | None) -> Us
     stored.save(update_fields=["password", "session_epoch", "updated_at"])
     # Never the hash: only whether the account can log in with a password.
     change = "set" if password else "made unusable"
-    audit.record(Action.PASSWORD, stored, {"password": [None, change]}, actor=actor)
+    trail.record(Action.PASSWORD, stored, {"password": [None, change]}, actor=actor)
     user.password, user.session_epoch = stored.password, stored.session_epoch
     user.updated_at = stored.updated_at
     return user
@@ -232,7 +233,7 @@ def user_delete(*, actor=FROM_REQUEST, user: User) -> None:
     """Delete the account (UserGone if someone else already did)."""
     stored, actor = lock(user, resolve_actor(actor), with_active_superusers=True)
     permissions.check_delete(actor, stored)
-    audit.record(Action.DELETE, stored, actor=actor)
+    trail.record(Action.DELETE, stored, actor=actor)
     stored.delete()
 
 
@@ -246,6 +247,6 @@ def users_export(
 ) -> Iterator[tuple]:
     """Stream fields of users in ordering, for a download; records that actor
     exported the users matching filters (the list's query string)."""
-    audit.record(Action.EXPORT, None, {"filters": filters}, actor=resolve_actor(actor))
+    trail.record(Action.EXPORT, None, {"filters": filters}, actor=resolve_actor(actor))
     rows = users.sorted_by(ordering).values_list(*fields)
     return rows.iterator(chunk_size=2000)

@@ -8,7 +8,7 @@ from django.core.exceptions import (
 from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
 
-from .. import audit
+from ..audit.context import current_actor
 from ..models import DUPLICATE_MESSAGES, User
 
 
@@ -32,7 +32,7 @@ class UserGone(ObjectDoesNotExist):
 
 
 def resolve_actor(actor) -> User | None:
-    return audit.current_actor() if actor is FROM_REQUEST else actor
+    return current_actor() if actor is FROM_REQUEST else actor
 
 
 def lock(

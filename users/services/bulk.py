@@ -20,7 +20,8 @@ from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import timezone
 
-from .. import audit, permissions
+from .. import permissions
+from ..audit import trail
 from ..models import AuditEvent, User
 from .base import FROM_REQUEST, lock, resolve_actor
 from .sessions import end_listed_sessions
@@ -81,7 +82,7 @@ def users_bulk(
         action, changing, actor=actor, at=now, batch=batch, at_most=at_most
     )
     summary = {"action": action, "count": count, "scope": scope, "filters": filters}
-    return audit.record(Action.BULK, None, summary, actor=actor, at=now, batch=batch)
+    return trail.record(Action.BULK, None, summary, actor=actor, at=now, batch=batch)
 
 
 @transaction.atomic
@@ -121,7 +122,7 @@ def bulk_undo(*, actor=FROM_REQUEST, batch: UUID) -> AuditEvent:
         "skipped": original.changes["count"] - count,
         "skipped_sample": list(skipped.values_list("target_label", flat=True)[:10]),
     }
-    return audit.record(Action.BULK, None, summary, actor=actor, at=now, batch=undo)
+    return trail.record(Action.BULK, None, summary, actor=actor, at=now, batch=undo)
 
 
 def undo_refusal(original: AuditEvent, actor: User | None) -> str | None:
@@ -166,7 +167,7 @@ def _record_and_apply(
         count = _change_and_record(action, changing, actor=actor, at=at, batch=batch)
     else:
         changes = CHANGES_OF.get(action, {})
-        count = audit.record_each(
+        count = trail.record_each(
             EVENT_OF[action], changing, changes, actor=actor, at=at, batch=batch
         )
     if not count:
@@ -213,7 +214,7 @@ def _change_and_record(
         f"{ending} WHERE id IN ({select}) "
         "RETURNING id AS event_target, username AS event_label"
     )
-    return audit.record_rows(
+    return trail.record_rows(
         EVENT_OF[action],
         update,
         [action == "activate", at, *params],

@@ -4,7 +4,9 @@ about it still says what happened, linkably, without the person's data."""
 
 from django.db import transaction
 
-from .. import attempts, audit, permissions, pseudonyms
+from .. import attempts, permissions, pseudonyms
+from ..audit import trail
+from ..audit.erasure import IDENTIFYING_FIELDS, pseudonymise_trail
 from ..models import ApiToken, AuditEvent, User, UserSession
 from .base import FROM_REQUEST, end_sessions, lock, resolve_actor
 from .mfa import delete_devices
@@ -21,9 +23,9 @@ def user_erase(*, actor=FROM_REQUEST, user: User, basis: str) -> User:
     Irreversible. The rule is that of deleting (users.permissions.check_erase)."""
     stored, actor = lock(user, resolve_actor(actor), with_active_superusers=True)
     permissions.check_erase(actor, stored)
-    audit.pseudonymise_trail(stored, pseudonyms.pseudonym)
+    pseudonymise_trail(stored, pseudonyms.pseudonym)
     _forget_records(stored)
-    for field in audit.IDENTIFYING_FIELDS:
+    for field in IDENTIFYING_FIELDS:
         setattr(stored, field, pseudonyms.pseudonym(field, getattr(stored, field)))
     for field, value in TOMBSTONE.items():
         setattr(stored, field, value)
@@ -34,13 +36,13 @@ def user_erase(*, actor=FROM_REQUEST, user: User, basis: str) -> User:
     stored.user_permissions.clear()
     end_sessions(stored)
     erased = [
-        *audit.IDENTIFYING_FIELDS,
+        *IDENTIFYING_FIELDS,
         "password",
         "sessions",
         "API tokens",
         "second factors",
     ]
-    audit.record(
+    trail.record(
         AuditEvent.Action.ERASE,
         stored,
         {"basis": [None, basis], "erased": [None, ", ".join(erased)]},

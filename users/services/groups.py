@@ -6,7 +6,8 @@ from collections.abc import Iterable
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
-from .. import audit, permissions
+from .. import permissions
+from ..audit import trail
 from ..models import AuditEvent, User
 from .base import FROM_REQUEST, end_sessions_of, lock, resolve_actor
 
@@ -37,7 +38,7 @@ def group_save(
     if before != after:
         changes["permissions"] = [sorted(before), sorted(after)]
     if changes:
-        audit.record(
+        trail.record(
             AuditEvent.Action.GRANT,
             None,
             changes,
@@ -57,7 +58,7 @@ def group_delete(*, actor=FROM_REQUEST, group: Group) -> None:
     permissions.check_group_change(actor)
     held = sorted(str(p) for p in group.permissions.all())
     end_sessions_of(User.objects.filter(groups=group))
-    audit.record(
+    trail.record(
         AuditEvent.Action.GRANT,
         None,
         {"deleted group": [group.name, None], "permissions": [held, []]},

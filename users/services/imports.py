@@ -5,7 +5,8 @@ from collections.abc import Callable, Iterable
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
-from .. import audit, permissions
+from .. import permissions
+from ..audit import trail
 from ..imports import CONFLICT_MODES, UPDATABLE_COLUMNS, MergeResult, Rejection, Staging
 from ..imports.indexes import analyze_users
 from ..models import AuditEvent, User
@@ -73,7 +74,7 @@ def users_import(
         _refuse_losing_every_superuser(staging)
         _record(actor, staging)
     result.rejected = rejected + rejected_before()
-    audit.record(Action.IMPORT, None, _summary(result), actor=actor)
+    trail.record(Action.IMPORT, None, _summary(result), actor=actor)
     if dry_run:
         transaction.set_rollback(True)
     else:
@@ -101,8 +102,8 @@ def _refuse_losing_every_superuser(staging: Staging) -> None:
 
 def _record(actor: User | None, staging: Staging) -> None:
     """One event per account created or changed, written in SQL."""
-    audit.record_from_sql(Action.UPDATE, staging.changes_sql(), [], actor=actor)
-    audit.record_from_sql(Action.CREATE, *staging.created_sql(), actor=actor)
+    trail.record_from_sql(Action.UPDATE, staging.changes_sql(), [], actor=actor)
+    trail.record_from_sql(Action.CREATE, *staging.created_sql(), actor=actor)
 
 
 def _summary(result: MergeResult) -> dict:

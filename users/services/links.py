@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
-from .. import audit, mail, permissions
+from .. import mail, permissions
+from ..audit import trail
 from ..models import AuditEvent, User
 from .accounts import user_create
 from .base import FROM_REQUEST, lock, resolve_actor
@@ -23,7 +24,7 @@ def user_send_password_link(*, actor=FROM_REQUEST, user: User, base_url: str) ->
     permissions.check_send_password_link(actor, stored)
     kind = "invitation" if mail.is_invitation(stored) else "reset"
     mail.send_password_link(stored, base_url)
-    audit.record(
+    trail.record(
         Action.PASSWORD_LINK,
         stored,
         {"password_link": [None, f"{kind} sent to {stored.email}"]},

@@ -3,7 +3,10 @@ the actor (the lockout is what stops someone guessing its password)."""
 
 from django.db import transaction
 
-from .. import attempts, audit, permissions
+from .. import attempts, permissions
+from ..audit import trail
+from ..audit.context import client_ip
+from ..audit.security_log import log_security_event
 from ..models import AuditEvent
 from .base import FROM_REQUEST, lock, resolve_actor
 
@@ -54,17 +57,17 @@ def lockout_forgive(*, ip: str, login_key: str) -> int:
 def _record(actor, ip: str, login_key: str | None, failures: int) -> None:
     account = attempts.account_of(login_key)
     label = attempts.lockout_label(login_key, ip, account)[:MAX_LABEL]
-    audit.record(
+    trail.record(
         AuditEvent.Action.UNLOCK,
         account,
         {"lockout": [f"{failures} failed logins from {ip}", "lifted"]},
         actor=actor,
         target_label=label,
     )
-    audit.log_security_event(
+    log_security_event(
         "lockout_lifted",
-        user=actor.get_username() if actor else audit.SYSTEM_LABEL,
-        ip=audit.client_ip(),
+        user=actor.get_username() if actor else trail.SYSTEM_LABEL,
+        ip=client_ip(),
         lifted=label,
         address=ip,
         failures=failures,

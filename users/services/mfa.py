@@ -17,7 +17,8 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .. import audit, factors, permissions
+from .. import factors, permissions
+from ..audit import trail
 from ..models import AuditEvent, User
 from .base import FROM_REQUEST, end_sessions, end_sessions_of, lock, resolve_actor
 
@@ -58,7 +59,7 @@ def mfa_enrol(
         "two-factor": [_state(before), "enrolled"],
         "recovery codes": [before.recovery_codes_left, len(codes)],
     }
-    audit.record(Action.MFA_ENROL, actor, changes, actor=actor)
+    trail.record(Action.MFA_ENROL, actor, changes, actor=actor)
     return device, codes
 
 
@@ -74,7 +75,7 @@ def mfa_new_recovery_codes(*, actor=FROM_REQUEST, passed=None) -> list[str]:
     left = device.token_set.count()
     codes = _new_recovery_codes(device)
     changes = {"recovery codes": [left, len(codes)]}
-    audit.record(Action.MFA_CODES, actor, changes, actor=actor)
+    trail.record(Action.MFA_CODES, actor, changes, actor=actor)
     return codes
 
 
@@ -91,7 +92,7 @@ def user_reset_mfa(*, actor=FROM_REQUEST, user: User) -> bool:
         "two-factor": [_state(before), "not enrolled"],
         "recovery codes": [before.recovery_codes_left, 0],
     }
-    audit.record(Action.MFA_RESET, stored, changes, actor=actor)
+    trail.record(Action.MFA_RESET, stored, changes, actor=actor)
     end_sessions(stored)
     return True
 
@@ -110,8 +111,8 @@ def users_reset_mfa(*, actor=FROM_REQUEST, users: QuerySet) -> int:
         return 0
     delete_devices(having)
     change = {"two-factor": ["enrolled", "not enrolled"]}
-    audit.record_many(
-        audit.event(Action.MFA_RESET, User(pk=pk, username=name), change, actor=actor)
+    trail.record_many(
+        trail.event(Action.MFA_RESET, User(pk=pk, username=name), change, actor=actor)
         for pk, name in targets
     )
     end_sessions_of(User.objects.filter(pk__in=[pk for pk, _ in targets]))

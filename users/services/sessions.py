@@ -21,7 +21,10 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from .. import audit, permissions
+from .. import permissions
+from ..audit import trail
+from ..audit.context import client_ip
+from ..audit.security_log import log_security_event
 from ..models import AuditEvent, User, UserSession
 from .base import FROM_REQUEST, end_sessions, end_sessions_of, lock, resolve_actor
 
@@ -41,11 +44,11 @@ def _delete_from_store(keys) -> None:
 
 
 def _security_log(event: str, target_label: str, actor: User | None, **extra):
-    audit.log_security_event(
+    log_security_event(
         event,
         user=target_label,
-        ip=audit.client_ip(),
-        by=actor.get_username() if actor else audit.SYSTEM_LABEL,
+        ip=client_ip(),
+        by=actor.get_username() if actor else trail.SYSTEM_LABEL,
         **extra,
     )
 
@@ -61,7 +64,7 @@ def session_end(*, actor=FROM_REQUEST, session: UserSession) -> bool:
     _delete_from_store([record.session_key])
     record.delete()
     described = str(record)
-    audit.record(
+    trail.record(
         Action.END_SESSION, stored_user, {"session": [described, "ended"]}, actor=actor
     )
     _security_log(
@@ -81,7 +84,7 @@ def user_end_sessions(*, actor=FROM_REQUEST, user: User) -> int:
     records = UserSession.objects.filter(user=stored)
     _delete_from_store(records.values_list("session_key", flat=True))
     records.delete()
-    audit.record(Action.END_SESSIONS, stored, {"sessions": [listed, 0]}, actor=actor)
+    trail.record(Action.END_SESSIONS, stored, {"sessions": [listed, 0]}, actor=actor)
     _security_log("sessions_ended", stored.get_username(), actor, count=listed)
     user.session_epoch = stored.session_epoch
     return listed
@@ -97,8 +100,8 @@ def users_end_sessions(*, actor=FROM_REQUEST, users: QuerySet) -> int:
     accounts = list(targets.values_list("pk", "username"))
     now = timezone.now()
     end_listed_sessions(actor, targets)
-    audit.record_many(
-        audit.event(
+    trail.record_many(
+        trail.event(
             Action.END_SESSIONS, User(pk=pk, username=name), actor=actor, at=now
         )
         for pk, name in accounts

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 from django.db import transaction
 
-from .. import audit, permissions, personal_data
+from .. import permissions, personal_data
+from ..audit import trail
 from ..models import AuditEvent, User
 from .base import FROM_REQUEST, lock, resolve_actor
 
@@ -16,7 +17,7 @@ def user_export_personal_data(*, actor=FROM_REQUEST, user: User) -> Iterator[str
     with transaction.atomic():
         stored, actor = lock(user, resolve_actor(actor))
         permissions.check_export_personal_data(actor, stored)
-        audit.record(
+        trail.record(
             AuditEvent.Action.EXPORT,
             stored,
             {"personal_data": [None, "subject access export"]},

@@ -9,7 +9,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from .. import audit, permissions, tokens
+from .. import permissions, tokens
+from ..audit import trail
 from ..models import ApiToken, AuditEvent, User
 from .base import FROM_REQUEST, lock, resolve_actor
 
@@ -65,7 +66,7 @@ def token_create(
         expires_at=now + lifetime,
     )
     changes = {"token": [None, _label(token)], "expires": [None, str(token.expires_at)]}
-    audit.record(Action.TOKEN_CREATE, actor, changes, actor=actor)
+    trail.record(Action.TOKEN_CREATE, actor, changes, actor=actor)
     return token, plaintext
 
 
@@ -80,7 +81,7 @@ def token_revoke(*, actor=FROM_REQUEST, token: ApiToken) -> bool:
     stored.revoked_at = token.revoked_at = timezone.now()
     stored.save(update_fields=["revoked_at"])
     changes = {"token": [_label(stored), "revoked"]}
-    audit.record(Action.TOKEN_REVOKE, owner, changes, actor=actor)
+    trail.record(Action.TOKEN_REVOKE, owner, changes, actor=actor)
     return True
 
 
@@ -104,7 +105,7 @@ def token_used(token: ApiToken, *, now: datetime | None = None) -> None:
     )
     token.last_used_at = now
     if claimed and (last is None or last < start_of_day):
-        audit.record(
+        trail.record(
             Action.TOKEN_USE,
             token.user,
             {"token": [None, _label(token)]},

@@ -8,7 +8,8 @@ from django.contrib.auth.signals import (
 )
 from django.dispatch import receiver
 
-from ..audit import client_ip, log_security_event, request_client_ip
+from ..audit.context import client_ip, request_client_ip
+from ..audit.security_log import log_security_event
 
 
 def _ip(request) -> str | None:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.timesince import timeuntil
 
 from .. import attempts, services
-from ..audit import request_client_ip
+from ..audit.context import request_client_ip
 
 # An IPv6 client is counted by its /64: one subscriber gets a whole /64 (often
 # more), so counting single addresses gave 2**64 x 5 tries at one account.

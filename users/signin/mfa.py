@@ -21,7 +21,8 @@ from django.views.generic import FormView, TemplateView
 from django_otp import login as otp_login
 
 from .. import factors, services
-from ..audit import client_ip, log_security_event
+from ..audit.context import client_ip
+from ..audit.security_log import log_security_event
 from .mfa_forms import EnrolForm, VerifyForm
 from .qr import qr_data_uri
 

@@ -20,7 +20,7 @@ from django.utils.crypto import constant_time_compare
 from ua_parser import parse
 
 from .. import services
-from ..audit import client_ip
+from ..audit.context import client_ip
 from ..models import User
 
 # Kept in the session itself (server-side): which record is this session's,

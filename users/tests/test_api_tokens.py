@@ -156,7 +156,7 @@ def test_a_token_request_defaults_the_actor_to_the_token_owner(rf, viewer):
     token's owner, never as the system."""
     from django.contrib.auth.models import AnonymousUser
 
-    from users.audit import RequestContextMiddleware, current_actor
+    from users.audit.context import RequestContextMiddleware, current_actor
 
     request = rf.get("/api/users")
     request.user, request.token_owner = AnonymousUser(), viewer

@@ -16,7 +16,8 @@ from django.contrib.auth import aauthenticate, authenticate
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import RequestFactory
 
-from users import audit, services
+from users import services
+from users.audit import context
 from users.models import AuditEvent, User
 from users.pagination import (
     aiter_keyset,
@@ -262,14 +263,14 @@ def test_async_services_validate():
 @contextmanager
 def acting_as(user):
     """What RequestContextMiddleware does for a request: lend its user to the
-    services (users.audit) in this task's context, for the request's length."""
+    services (users.audit.context) in this task's context, for the request's length."""
     request = RequestFactory().get("/")
     request.user = user
-    token = audit._request.set(request)
+    token = context._request.set(request)
     try:
         yield
     finally:
-        audit._request.reset(token)
+        context._request.reset(token)
 
 
 def test_from_request_finds_the_requests_user_across_the_thread():

@@ -1,0 +1,128 @@
+"""Erasure's rewrite of the trail: an erased account's identifying values
+replaced by pseudonyms in the events about it and by it."""
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from django.db import connection
+
+from ..models import AuditEvent, User
+
+# The fields of an account whose values the trail holds and erasure replaces.
+IDENTIFYING_FIELDS = ("username", "email", "full_name")
+# Shorter values are not looked for inside other text (they would match words).
+MIN_QUOTED_LENGTH = 3
+
+
+def pseudonymise_trail(
+    account: User, pseudonym: Callable[[str, str], str], *, batch_size: int = 5000
+) -> None:
+    """Rewrite the trail about and by account with pseudonym(field, value) in
+    place of its identifying values: the labels naming it, the old and new
+    values of its username, email and name changes, those values quoted in
+    other text (e.g. "reset sent to a@x"), and the addresses it acted from.
+    account holds the values as they are now; earlier ones come from the trail.
+    Other columns, and other accounts' events, stay as they were. Each event
+    is written once."""
+    about = AuditEvent.objects.filter(target_id=account.pk)
+    by = AuditEvent.objects.filter(actor_id=account.pk)
+    values = _identifying_values(account, about, by)
+    replacements = {value: pseudonym(field, value) for value, field in values.items()}
+    quoted = _quoted_pattern(replacements)
+    changed = []
+    columns = ("id", "target_id", "actor_id", *REWRITTEN)
+    rows = (about | by).order_by().values_list(*columns)
+    for pk, target_id, actor_id, *before in rows.iterator(chunk_size=batch_size):
+        target_label, actor_label, ip, changes = before
+        if target_id == account.pk:
+            target_label = replacements.get(target_label, target_label)
+        if actor_id == account.pk:
+            actor_label, ip = replacements.get(actor_label, actor_label), None
+        changes = _scrub(changes, replacements, quoted)
+        after = [target_label, actor_label, ip, changes]
+        if after != before:
+            changed.append((pk, *after))
+        if len(changed) == batch_size:
+            _store_rewritten(changed)
+            changed = []
+    _store_rewritten(changed)
+
+
+# The columns pseudonymise_trail may rewrite.
+REWRITTEN = ("target_label", "actor_label", "ip", "changes")
+
+
+def _store_rewritten(rows: list[tuple]) -> None:
+    """Write rows of (id, *REWRITTEN). On PostgreSQL one UPDATE joined to the
+    new values: Django's bulk_update builds a CASE with a branch per row,
+    which PostgreSQL evaluates row by row (~15 s for 10,000 events)."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        events = [
+            AuditEvent(pk, **dict(zip(REWRITTEN, new, strict=True)))
+            for pk, *new in rows
+        ]
+        AuditEvent.objects.bulk_update(events, REWRITTEN, batch_size=500)
+        return
+    values = ", ".join(["(%s, %s, %s, %s::inet, %s::jsonb)"] * len(rows))
+    params = [
+        value
+        for pk, target_label, actor_label, ip, changes in rows
+        for value in (pk, target_label, actor_label, ip, json.dumps(changes))
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""UPDATE {AuditEvent._meta.db_table} AS event
+            SET target_label = new.target_label, actor_label = new.actor_label,
+                ip = new.ip, changes = new.changes
+            FROM (VALUES {values}) AS new (id, target_label, actor_label, ip, changes)
+            WHERE event.id = new.id""",
+            params,
+        )
+
+
+def _identifying_values(account: User, about, by) -> dict[str, str]:
+    """{value: field} of every identifying value the account has had."""
+    values = {getattr(account, field): field for field in IDENTIFYING_FIELDS}
+    for label in about.order_by().values_list("target_label", flat=True).distinct():
+        values.setdefault(label, "username")
+    for label in by.order_by().values_list("actor_label", flat=True).distinct():
+        values.setdefault(label, "username")
+    changes_about = about.order_by().values_list("changes", flat=True)
+    for changes in changes_about.iterator(chunk_size=5000):
+        for field in IDENTIFYING_FIELDS:
+            for value in changes.get(field) or ():
+                if isinstance(value, str) and value:
+                    values.setdefault(value, field)
+    values.pop("", None)
+    return values
+
+
+def _quoted_pattern(replacements: Mapping[str, str]) -> re.Pattern | None:
+    """One pattern for every value long enough to look for in other text,
+    longest first, so that one pass replaces each once."""
+    olds = sorted(
+        (old for old in replacements if len(old) >= MIN_QUOTED_LENGTH),
+        key=len,
+        reverse=True,
+    )
+    return re.compile("|".join(map(re.escape, olds))) if olds else None
+
+
+def _scrub(value: Any, replacements: Mapping[str, str], quoted, field=None) -> Any:
+    if isinstance(value, dict):
+        return {
+            key: _scrub(item, replacements, quoted, key) for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_scrub(item, replacements, quoted, field) for item in value]
+    if not isinstance(value, str):
+        return value
+    if field in IDENTIFYING_FIELDS and value in replacements:
+        return replacements[value]
+    if quoted is None:
+        return value
+    return quoted.sub(lambda match: replacements[match.group(0)], value)

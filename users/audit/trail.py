@@ -1,0 +1,146 @@
+"""Writing the trail: one event (record), many (event + record_many), one per
+row of a query in a single INSERT ... SELECT (record_from_sql, record_each,
+record_rows), and the {field: [old, new]} diffs they hold."""
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from django.db import connection
+from django.db.models import F, QuerySet
+from django.utils import timezone
+
+from ..models import AuditEvent, User
+from .context import client_ip
+
+SYSTEM_LABEL = "system"
+
+
+def as_json(value: Any) -> Any:
+    return value if isinstance(value, bool | int | str | None) else str(value)
+
+
+def diff(before: Any, after: Mapping[str, Any]) -> dict[str, list]:
+    """{field: [old, new]} for the fields of `before` whose value `after` changes."""
+    return {
+        name: [as_json(getattr(before, name)), as_json(value)]
+        for name, value in after.items()
+        if getattr(before, name) != value
+    }
+
+
+def event(
+    action: str,
+    target: User | None,
+    changes: Mapping | None = None,
+    *,
+    actor: User | None,
+    target_label: str | None = None,
+    at: datetime | None = None,
+    batch: UUID | None = None,
+) -> AuditEvent:
+    """An unsaved event (for bulk_create); `record` saves one."""
+    return AuditEvent(
+        batch=batch,
+        at=at or timezone.now(),
+        action=action,
+        actor_id=actor.pk if actor else None,
+        actor_label=actor.get_username() if actor else SYSTEM_LABEL,
+        target_id=target.pk if target else None,
+        target_label=target_label or (target.get_username() if target else ""),
+        ip=client_ip(),
+        changes=dict(changes or {}),
+    )
+
+
+def record(action: str, target: User | None, changes=None, **kwargs) -> AuditEvent:
+    entry = event(action, target, changes, **kwargs)
+    entry.save()
+    return entry
+
+
+def record_many(events: Iterable[AuditEvent], batch_size: int = 2000) -> None:
+    AuditEvent.objects.bulk_create(events, batch_size=batch_size)
+
+
+def record_from_sql(action: str, select: str, params: list, *, actor: User | None):
+    """Record one event per row of `select` (columns target_id, target_label and
+    changes, as JSON), in one INSERT: a million-row import stays in the database."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""INSERT INTO {AuditEvent._meta.db_table}
+            (at, action, actor_id, actor_label, target_id, target_label, ip, changes)
+            SELECT %s, %s, %s, %s, t.target_id, t.target_label, %s, t.changes
+            FROM ({select}) AS t""",
+            [
+                timezone.now(),
+                action,
+                actor.pk if actor else None,
+                actor.get_username() if actor else SYSTEM_LABEL,
+                client_ip(),
+                *params,
+            ],
+        )
+
+
+def record_each(
+    action: str,
+    users: QuerySet,
+    changes: Mapping,
+    *,
+    actor: User | None,
+    at: datetime,
+    batch: UUID,
+) -> int:
+    """Record one event per account of `users` (the same changes for each), in
+    one INSERT ... SELECT: a 100,000-account bulk action never leaves the
+    database. Returns how many were recorded."""
+    # Named columns: SQLite does not name a subquery's "table"."column" after it.
+    rows = (
+        users.order_by()
+        .annotate(event_target=F("pk"), event_label=F("username"))
+        .values_list("event_target", "event_label")
+    )
+    select, params = rows.query.sql_with_params()
+    return record_rows(action, select, params, changes, actor=actor, at=at, batch=batch)
+
+
+def record_rows(
+    action: str,
+    rows_sql: str,
+    rows_params: Iterable,
+    changes: Mapping,
+    *,
+    actor: User | None,
+    at: datetime,
+    batch: UUID,
+) -> int:
+    """Record one event per row of rows_sql (columns event_target and
+    event_label), in one statement. On PostgreSQL rows_sql may be an
+    UPDATE ... RETURNING, so that a change and its trail are one pass."""
+    fields = AuditEvent._meta
+    prepared = [
+        fields.get_field(name).get_db_prep_save(value, connection)
+        for name, value in (
+            ("at", at),
+            ("action", action),
+            ("actor_id", actor.pk if actor else None),
+            ("actor_label", actor.get_username() if actor else SYSTEM_LABEL),
+            ("ip", client_ip()),
+            ("changes", dict(changes)),
+            ("batch", batch),
+        )
+    ]
+    insert = f"""INSERT INTO {fields.db_table}
+        (at, action, actor_id, actor_label, ip, changes, batch, target_id, target_label)
+        SELECT %s, %s, %s, %s, %s, %s, %s, event_target, event_label"""
+    if connection.vendor == "postgresql":  # a CTE may hold an UPDATE there
+        sql = f"WITH touched AS ({rows_sql}) {insert} FROM touched"
+        params = [*rows_params, *prepared]
+    else:  # Python's sqlite3 counts no rows for a statement led by WITH
+        sql = f"{insert} FROM ({rows_sql}) AS touched"
+        params = [*prepared, *rows_params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
