@@ -9,6 +9,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from . import logs
 from .environment import (
     boolean,
     database,
@@ -332,28 +333,5 @@ ERASURE_KEY = env.str("ERASURE_KEY", default="") or (
 )
 
 # --- Logging ---------------------------------------------------------------------
-# Security events (users.signin.events) are JSON lines on stderr, for the log
-# shipper; so is every server error, with its traceback (noogh_site.logs):
-# Django's default sends those only to mail_admins, which has no recipients.
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"format": "%(message)s"},
-        "json": {"()": "noogh_site.logs.JsonLines"},
-    },
-    "handlers": {
-        "stderr": {"class": "logging.StreamHandler", "formatter": "plain"},
-        "stderr_json": {"class": "logging.StreamHandler", "formatter": "json"},
-    },
-    "loggers": {
-        "noogh.security": {"handlers": ["stderr"], "level": "INFO", "propagate": True},
-        # 5xx responses (ERROR); 4xx are warnings, and not an operator's concern.
-        "django.request": {
-            "handlers": ["stderr_json"],
-            "level": "ERROR",
-            "propagate": False,
-        },
-        "noogh.database": {"handlers": ["stderr_json"], "level": "WARNING"},
-    },
-}
+# Security events and server errors as JSON lines on stderr (noogh_site.logs).
+LOGGING = logs.CONFIG
