@@ -3,7 +3,7 @@
 Each twin runs its service unchanged (the transaction, the locked rows, the
 rules, the audit event) through asgiref's sync_to_async. The actor follows
 the same rule as the service's: name it, or leave it to FROM_REQUEST. The
-request context (users.audit) lives in context variables, which
+request context (users.audit.context) lives in context variables, which
 sync_to_async copies into the worker thread, so FROM_REQUEST finds the
 request being served by this task - and the system outside a request, as in
 a management command.

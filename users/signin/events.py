@@ -1,4 +1,4 @@
-"""Sign-in events to the security log (users.audit.log_security_event)."""
+"""Sign-in events to the security log (users.audit.security_log.log_security_event)."""
 
 from axes.signals import user_locked_out
 from django.contrib.auth.signals import (

@@ -24,10 +24,10 @@ API_TOKEN_CREDENTIAL = "api_token"
 
 
 def lockout_client_ip(request) -> str | None:
-    """AXES_CLIENT_IP_CALLABLE: the client address (users.audit.request_client_ip)
-    as lockouts count it - an IPv6 address by its /64 network, written as the
-    network's first address ("2001:db8:1:2::"). The trail and the security log
-    keep the full address."""
+    """AXES_CLIENT_IP_CALLABLE: the client address
+    (users.audit.context.request_client_ip) as lockouts count it - an IPv6
+    address by its /64 network, written as the network's first address
+    ("2001:db8:1:2::"). The trail and the security log keep the full address."""
     address = request_client_ip(request)
     if address is None or ":" not in address:
         return address
