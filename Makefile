@@ -7,7 +7,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3; do \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 \
 	&& { echo $$p; break; }; done)
 
-.PHONY: run test lint format install install-dev bench serve migration-lint loadtest
+.PHONY: run test test-all lint format install install-dev bench serve migration-lint loadtest
 
 $(VENV)/.created:
 	@test -n "$(PYTHON)" || { echo "error: no Python >= 3.12 found (tried python3.13, python3.12, python3); install one and retry" >&2; exit 1; }
@@ -46,9 +46,15 @@ migration-lint: $(VENV)/.dev
 	DEBUG=true $(PY) manage.py lintmigrations users --sql-analyser postgresql \
 		--no-cache --warnings-as-errors --quiet ok ignore
 
-# The whole test suite, on SQLite unless DATABASE_URL points at PostgreSQL, on
-# every core (pytest-xdist; PYTEST_ARGS="-n 0" runs it in one process).
+# The everyday suite, on SQLite unless DATABASE_URL points at PostgreSQL, on
+# every core (pytest-xdist; PYTEST_ARGS="-n 0" runs it in one process): all but
+# the browser tests and those marked slow (servers, subprocesses, deliberate waits).
 test: $(VENV)/.dev
+	$(VENV)/bin/pytest -n auto --dist worksteal -m "not browser and not slow" $(PYTEST_ARGS)
+	@echo "(browser and slow tests left out: make test-all runs everything)"
+
+# Everything, browser tests in Chromium included: what CI runs, on both databases.
+test-all: $(VENV)/.dev
 	$(VENV)/bin/pytest -n auto --dist worksteal $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev

@@ -56,6 +56,7 @@ def test_the_served_schema_is_the_one_tested(client):
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+@pytest.mark.slow
 def test_api_conforms_to_its_schema(case, root_token):
     response = case.call_and_validate(
         app=application,

@@ -205,6 +205,7 @@ def security_events(log: Path) -> list[dict]:
     return [json.loads(line) for line in lines]
 
 
+@pytest.mark.slow
 def test_behind_a_proxy_real_clients_are_told_apart(gunicorn):
     base, database, log = gunicorn
     attacker = Browser(base, "198.51.100.10")

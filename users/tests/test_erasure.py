@@ -191,6 +191,7 @@ def test_without_a_key_nothing_is_erased(settings):
     assert not AuditEvent.objects.filter(action="erase").exists()
 
 
+@pytest.mark.slow
 def test_ten_thousand_events_take_a_bounded_number_of_queries(
     superuser_client, django_assert_max_num_queries
 ):

@@ -67,6 +67,7 @@ def first_server():
         stop(server)
 
 
+@pytest.mark.slow
 def test_a_second_server_on_a_taken_port_fails_fast_with_a_message(first_server):
     started = time.monotonic()
     second = serve(first_server)

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from .test_security_hardening import production_environment
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,6 +23,7 @@ print("status", response.status_code)
 """
 
 
+@pytest.mark.slow
 def test_a_server_error_is_one_json_line_on_stderr_with_its_traceback():
     environment = production_environment() | {"HTTPS": "false"}
     environment["ALLOWED_HOSTS"] = "testserver"

@@ -213,6 +213,7 @@ def test_wrong_codes_are_slowed_down(caplog):
     assert client.post(VERIFY, {"code": code_for(device)})["Location"] == "/users/"
 
 
+@pytest.mark.slow
 def test_the_delay_doubles_with_each_wrong_code():
     root = SuperuserFactory()
     device, _ = enrol(root)

@@ -39,6 +39,7 @@ def count_users() -> int:
         return cursor.fetchone()[0]
 
 
+@pytest.mark.slow
 def test_migrations_go_to_zero_and_back():
     try:
         call_command("migrate", "users", "zero", verbosity=0)

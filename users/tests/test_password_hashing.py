@@ -96,6 +96,7 @@ def concurrency_spy(monkeypatch):
 
 
 @pytest.mark.parametrize("bound", [1, 2])
+@pytest.mark.slow
 def test_a_burst_of_logins_hashes_at_most_the_bound_at_once(
     real_hashers, concurrency_spy, bound
 ):

@@ -42,11 +42,13 @@ def test_broken_environment_stops_with_one_clear_line(overrides, message):
     assert message in lines[0]
 
 
+@pytest.mark.slow
 def test_good_environment_passes_the_system_check():
     result = run_check(SECRET_KEY="x" * 50, DEBUG="false")
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.slow
 def test_schema_commands_need_no_secret_key():
     """A fresh clone checks its migrations with no environment at all."""
     result = run_check("makemigrations", "--check", "--dry-run", SECRET_KEY="")
@@ -61,6 +63,7 @@ def readme_data_commands() -> list[str]:
     return [line for line in block.splitlines() if line.strip()]
 
 
+@pytest.mark.slow
 def test_the_readmes_data_commands_run_as_written(tmp_path):
     """No DEBUG, no SECRET_KEY: what a newcomer copies from the README works."""
     (tmp_path / ".venv").symlink_to(ROOT / ".venv")
