@@ -10,7 +10,6 @@ A row whose key is NULL has been forgiven: it counts against its IP only.
 """
 
 import hashlib
-import unicodedata
 from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -42,7 +41,7 @@ def key_for_login(login: str | None) -> str:
         return f"{ACCOUNT_PREFIX}{user.pk}"
     # casefold and NFKC, so that no spelling of one unknown login gets tries
     # of its own either.
-    normalised = unicodedata.normalize("NFKC", login).strip().casefold()
+    normalised = User.normalize_username(login).strip().casefold()
     return f"{LOGIN_PREFIX}{normalised}"[:MAX_KEY]
 
 

@@ -4,7 +4,6 @@ native async ORM) and UserManager, whose create path is the audited service."""
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -134,7 +133,7 @@ class UserQuerySet(OrderedQuerySet):
         The login is NFKC-normalised first, as usernames are when stored, so
         every Unicode form of a username names its account.
         """
-        login = unicodedata.normalize("NFKC", login)
+        login = self.model.normalize_username(login)
         if "@" in login:
             return self.with_email(login)
         return self.with_username(login)

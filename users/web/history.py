@@ -7,13 +7,12 @@ from django.views.generic import DetailView
 
 from ..history import entries
 from ..models import AuditEvent, User
-from ..pagination import InvalidPageToken, history_page
+from ..pagination import COUNT_CAP, InvalidPageToken, history_page
 from .access import StaffPermissionRequiredMixin
 from .back import BackToListMixin
 
 RECENT_EVENTS = 10  # on the account's page; the rest are a link away
 EVENTS_PER_PAGE = 50
-COUNT_CAP = 10_000
 
 
 def recent_history(account: User) -> dict:
