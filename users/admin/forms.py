@@ -1,6 +1,5 @@
 """The admin's user forms: auth's forms, checked by the rules, saved by the services."""
 
-from django.contrib.admin.forms import AdminPasswordChangeForm as OwnPasswordChangeForm
 from django.contrib.auth.forms import (
     AdminPasswordChangeForm,
     AdminUserCreationForm,
@@ -10,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from .. import permissions, services
 from ..models import EDITABLE_FIELDS, AuditEvent, User
+from ..signin.forms import OwnPasswordChangeForm
 from ..versioning import VersionedFormMixin, version_field
 
 GRANT_FIELDS = ("groups", "user_permissions")

@@ -80,6 +80,11 @@ class RequestContextMiddleware:
             _request.reset(request_token)
 
 
+def current_request():
+    """The request being served (None outside one)."""
+    return _request.get()
+
+
 def client_ip() -> str | None:
     """The current request's client address (None outside a request)."""
     return _client_ip.get()

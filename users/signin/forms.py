@@ -2,12 +2,15 @@
 
 from axes.helpers import get_client_ip_address
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.admin.forms import AdminPasswordChangeForm as OwnPasswordForm
+from django.contrib.auth import authenticate
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 
 from .. import attempts, permissions
+from ..audit.context import current_request
 from ..models import User
 
 # The longest email address; usernames are shorter.
@@ -79,3 +82,26 @@ class AdminLoginForm(
     OneAttemptAtATimeMixin, LoginLengthMixin, StaffOnlyMixin, AdminAuthenticationForm
 ):
     pass
+
+
+class OwnPasswordChangeForm(OwnPasswordForm):
+    """Your own password, old one first (the admin's "Change password").
+
+    The old password is checked like a login - django-axes' lockout first, a
+    wrong one counted against the account from this address, one at a time -
+    or a signed-in session (a stolen cookie) could try passwords of its
+    account here without limit. A lockout becomes the 429 page (axes)."""
+
+    def clean_old_password(self):
+        old_password = self.cleaned_data["old_password"]
+        request = current_request()
+        address = get_client_ip_address(request) if request else None
+        with attempts.one_attempt_at_a_time(address):
+            user = authenticate(
+                request, username=self.user.get_username(), password=old_password
+            )
+        if user is None or user.pk != self.user.pk:
+            raise ValidationError(
+                self.error_messages["password_incorrect"], code="password_incorrect"
+            )
+        return old_password

@@ -124,3 +124,43 @@ def test_an_expired_session_is_logged_out():
     client.force_login(staff)
     Session.objects.update(expire_date=timezone.now() - timedelta(seconds=1))
     assert client.get(reverse("users:list")).status_code == 302
+
+
+ADMIN_OWN_PASSWORD = reverse("admin:password_change")
+
+
+def change_own_password(client, old_password):
+    new = "a-new-and-long-passphrase"
+    return client.post(
+        ADMIN_OWN_PASSWORD,
+        {"old_password": old_password, "new_password1": new, "new_password2": new},
+    )
+
+
+def test_the_admins_own_password_page_limits_old_password_guesses():
+    """A signed-in session (a stolen cookie, a desk left unlocked) could try
+    passwords of its account at /admin/password_change/ without limit: the old
+    password was checked outside the lockouts. Each wrong one now counts as a
+    failed login of the account from that address."""
+    ada = viewer()
+    client = Client(REMOTE_ADDR="198.51.100.7")
+    client.force_login(ada)
+    statuses = [change_own_password(client, f"guess-{n}").status_code for n in range(5)]
+    assert statuses == [200] * 4 + [429]
+    # Locked out: even the right password is not checked, nor changed.
+    assert change_own_password(client, PASSWORD).status_code == 429
+    ada.refresh_from_db()
+    assert ada.check_password(PASSWORD)
+    # The same account's tries as at the login, from that address.
+    same_address = Client(REMOTE_ADDR="198.51.100.7")
+    assert attempt(same_address, "ada", PASSWORD).status_code == 429
+
+
+def test_the_admins_own_password_page_still_changes_it_with_the_right_one():
+    ada = viewer()
+    client = Client(REMOTE_ADDR="198.51.100.8")
+    client.force_login(ada)
+    assert change_own_password(client, "one-wrong-guess").status_code == 200
+    assert change_own_password(client, PASSWORD).status_code == 302
+    ada.refresh_from_db()
+    assert ada.check_password("a-new-and-long-passphrase")
