@@ -213,6 +213,30 @@ def _page(rows, direction, restarted, offset, ordering, per_page, token) -> Keys
     )
 
 
+def page_and_count(
+    queryset: UserQuerySet,
+    *,
+    ordering: str,
+    per_page: int,
+    token: str | None,
+    filtered: bool,
+) -> tuple[KeysetPage, "ResultCount"]:
+    """A page of the list and how many rows match. The first page of a
+    filtered list with at most COUNT_CAP matches (most searches) comes with
+    its count from one read (UserQuerySet.first_counted); beyond the cap the
+    count is known to be capped, and the page is walked as any other."""
+    if filtered and not token:
+        found = queryset.first_counted(ordering, per_page + 1, COUNT_CAP)
+        if found is not None:
+            rows, total = found
+            page = _page(rows, "after", False, 0, ordering, per_page, None)
+            return page, ResultCount(total)
+        page = keyset_page(queryset, ordering=ordering, per_page=per_page, token=None)
+        return page, ResultCount(COUNT_CAP, capped=True)
+    page = keyset_page(queryset, ordering=ordering, per_page=per_page, token=token)
+    return page, result_count(queryset, filtered=filtered)
+
+
 @dataclass(frozen=True)
 class ResultCount:
     number: int

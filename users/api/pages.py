@@ -6,7 +6,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from ..listing import ListParameters
 from ..managers.accounts import UserQuerySet
-from ..pagination import keyset_page, make_token, result_count
+from ..pagination import make_token, page_and_count, result_count
 
 # OFFSET reads every row it skips (~500 ms at 250,000): past this, follow
 # `next` cursors, which cost the same at any depth.
@@ -62,9 +62,13 @@ def page_of_users(query: dict, *, skip: int, limit: int) -> dict:
             ]
         )
     users: UserQuerySet = params.users
-    if params.page_token:
-        page = keyset_page(
-            users, ordering=params.ordering, per_page=limit, token=params.page_token
+    if params.page_token or not skip:
+        page, count = page_and_count(
+            users,
+            ordering=params.ordering,
+            per_page=limit,
+            token=params.page_token,
+            filtered=params.filtered,
         )
         if page.restarted:
             raise invalid(
@@ -81,7 +85,7 @@ def page_of_users(query: dict, *, skip: int, limit: int) -> dict:
         more = len(rows) > limit
         rows = rows[:limit]
         next_token = make_token("after", params.ordering, rows[-1]) if more else None
-    count = result_count(users, filtered=params.filtered)
+        count = result_count(users, filtered=params.filtered)
     return {
         "users": rows,
         "total": count.number,

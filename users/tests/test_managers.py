@@ -1,3 +1,5 @@
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from users.models import User
@@ -94,3 +96,30 @@ def test_a_complete_email_finds_exactly_that_account():
     UserFactory(email="grand.ada@example.com")
     assert list(User.objects.search("ada@EXAMPLE.com")) == [ada]
     assert User.objects.search("ada@").count() == 2
+
+
+@pytest.mark.parametrize(
+    "ordering",
+    [
+        f"{sign}{field}"
+        for field in ("created_at", "full_name", "email", "username", "last_login")
+        for sign in ("", "-")
+    ],
+)
+def test_first_counted_is_the_ordered_page_and_the_count(ordering):
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    for number in range(12):
+        UserFactory(
+            full_name=f"Ana Smith {number % 3}",  # ties, broken by id
+            username=f"smith{number}",
+            created_at=start + timedelta(days=number % 4),
+            last_login=None if number % 3 else start + timedelta(hours=number),
+        )
+    UserFactory(full_name="Someone Else")
+    smiths = User.objects.search("smith")
+    rows, total = smiths.first_counted(ordering, 5, cap=12)
+    assert total == 12
+    assert rows == list(smiths.sorted_by(ordering)[:5])
+    # More than the cap: the caller pages and counts the usual way.
+    assert smiths.first_counted(ordering, 5, cap=11) is None
+    assert User.objects.search("nobody").first_counted(ordering, 5, cap=11) == ([], 0)

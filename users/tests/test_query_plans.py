@@ -16,6 +16,7 @@ from users.pagination import (
     history_page,
     keyset_page,
     make_token,
+    page_and_count,
     page_rows,
 )
 
@@ -207,3 +208,37 @@ def test_a_bulk_changes_accounts_are_found_through_the_batch_index(
         assert "Seq Scan" not in text, text
         assert "users_audit_batch_idx" in text, text
     services.bulk_undo(actor=None, batch=event.batch)
+
+
+FIRST_PAGES = {
+    "search common surname, newest first": (
+        lambda: User.objects.search("anderson"),
+        "-created_at",
+    ),
+    "search rare term by name": (lambda: User.objects.search("zelridge"), "full_name"),
+    "two characters by email": (lambda: User.objects.search("zo"), "email"),
+    "small group by last login": (lambda: in_group("Team"), "-last_login"),
+    "never logged in, newest first": (
+        lambda: User.objects.never_logged_in(),
+        "-created_at",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", FIRST_PAGES)
+def test_a_filtered_first_page_and_its_count_are_one_indexed_read(
+    ten_thousand_users, name
+):
+    matching, ordering = FIRST_PAGES[name]
+    users = matching()
+    with CaptureQueriesContext(connection) as captured:
+        page, count = page_and_count(
+            users, ordering=ordering, per_page=25, token=None, filtered=True
+        )
+    assert len(captured) == 1
+    assert count.exact and count.number == users.count()
+    assert page.rows == list(users.sorted_by(ordering)[:25])
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {captured[0]['sql']}")
+        text = "\n".join(line for (line,) in cursor.fetchall())
+    assert "Seq Scan on users_user" not in text, text

@@ -13,7 +13,7 @@ from .. import factors, permissions, services
 from ..export import EXPORT_FIELDS, csv_download
 from ..listing import ORDERING_CHOICES, ListParameters, sort_columns
 from ..models import User
-from ..pagination import keyset_page, result_count
+from ..pagination import page_and_count
 from .access import RuleCheckedOnOpenMixin, StaffPermissionRequiredMixin
 from .back import BackToListMixin, back_from
 from .forms import StaffPasswordForm, UserCreateForm, UserForm
@@ -44,13 +44,13 @@ class UserListView(StaffPermissionRequiredMixin, TemplateView):
         if not params.valid:
             context["errors"] = params.errors_text()
             return self.render_to_response(context, status=400)
-        page = keyset_page(
+        page, count = page_and_count(
             params.users,
             ordering=params.ordering,
             per_page=params.per_page,
             token=params.page_token,
+            filtered=params.filtered,
         )
-        count = result_count(params.users, filtered=params.filtered)
         # Per-row Activate/Deactivate where the rules allow: judged for the page.
         permissions.offered_row_actions(request.user, page.rows)
         bulk = offered_bulk_actions(request.user)
