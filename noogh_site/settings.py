@@ -291,6 +291,10 @@ PASSWORD_HASHERS = [
 BULK_UNDO_SECONDS = env.int("BULK_UNDO_SECONDS", default=30 * 60)
 # At most this many ticked rows in one request (a page shows at most 100).
 BULK_MAX_SELECTED = 1000
+# An action that can be undone, on at most this many accounts whose number the
+# list showed exactly, happens at once (its result page offers Undo); larger
+# selections, and actions that cannot be undone, ask first.
+BULK_AT_ONCE_UP_TO = 100
 
 # --- Second factors (django-otp) --------------------------------------------------
 # Staff must set up an authenticator app and pass it at every login before any

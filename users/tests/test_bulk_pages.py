@@ -69,14 +69,9 @@ def test_the_list_offers_the_bulk_form_and_row_actions(client, root, lina):
     assert 'name="query" value="q=lina"' in html
 
 
-def test_ticked_deactivate_confirms_then_acts_then_shows_the_result(client, root, lina):
+def test_ticked_deactivate_acts_at_once_and_offers_undo(client, root, lina):
     ids = [lina[0].pk, lina[1].pk]
-    page = post(client, "deactivate", ids=ids)
-    html = page.content.decode()
-    assert "Deactivate 2 accounts?" in html
-    assert lina[0].username in html and lina[2].username not in html
-    assert User.objects.filter(pk__in=ids, is_active=True).count() == 2  # GET-safe
-    done = confirm(client, "deactivate", ids=ids)
+    done = post(client, "deactivate", ids=ids)
     assert done.status_code == 302
     assert User.objects.filter(pk__in=ids, is_active=False).count() == 2
     assert User.objects.filter(pk=lina[2].pk, is_active=True).exists()
@@ -87,6 +82,45 @@ def test_ticked_deactivate_confirms_then_acts_then_shows_the_result(client, root
     event = AuditEvent.objects.get(action=Action.BULK)
     assert event.changes["scope"] == "ticked"
     assert "q=lina" in event.changes["filters"]
+
+
+def test_more_than_a_few_accounts_are_confirmed_first(client, root, lina, settings):
+    settings.BULK_AT_ONCE_UP_TO = 1
+    ids = [lina[0].pk, lina[1].pk]
+    page = post(client, "deactivate", ids=ids)
+    html = page.content.decode()
+    assert "Deactivate 2 accounts?" in html
+    assert lina[0].username in html and lina[2].username not in html
+    assert User.objects.filter(pk__in=ids, is_active=True).count() == 2
+    assert confirm(client, "deactivate", ids=ids).status_code == 302
+    assert User.objects.filter(pk__in=ids, is_active=False).count() == 2
+
+
+def test_all_matching_acts_at_once_only_at_the_number_the_list_showed(
+    client, root, lina
+):
+    # The list's form carries the exact count it showed beside "all matching".
+    html = client.get(LIST, {"q": "lina"}).content.decode()
+    assert 'name="expected" value="5"' in html
+    UserFactory(username="lina9", full_name="Lina Late")  # one more since
+    refused = post(client, "deactivate", scope="matching", expected=5)
+    assert refused.status_code == 409
+    assert "more than the 5 you confirmed" in refused.content.decode()
+    assert User.objects.search("lina").filter(is_active=True).count() == 6
+    done = post(client, "deactivate", scope="matching", expected=6)
+    assert done.status_code == 302
+    assert not User.objects.search("lina").filter(is_active=True).exists()
+    # Without a number (the list showed an estimate), it asks first.
+    assert post(client, "activate", scope="matching").status_code == 200
+
+
+def test_what_cannot_be_undone_is_always_confirmed(client, root, lina):
+    for action in ("delete", "end_sessions"):
+        page = post(client, action, ids=[lina[0].pk])
+        assert page.status_code == 200
+        assert page.context["label"] in page.content.decode()
+    assert User.objects.filter(pk=lina[0].pk).exists()
+    assert not AuditEvent.objects.filter(action=Action.BULK).exists()
 
 
 @pytest.mark.parametrize(
@@ -219,9 +253,8 @@ def test_hostile_ids_are_refused(client, root, lina, ids, status):
 def test_duplicate_ids_count_once_and_other_rows_select_nothing(client, root, lina):
     outsider = UserFactory(full_name="Not Matching")
     ids = [lina[0].pk, lina[0].pk, outsider.pk, 987654321]
-    page = post(client, "deactivate", ids=ids)
-    assert page.context["count"] == 1
-    assert confirm(client, "deactivate", ids=ids).status_code == 302
+    assert post(client, "deactivate", ids=ids).status_code == 302
+    assert not User.objects.get(pk=lina[0].pk).is_active
     assert User.objects.get(pk=outsider.pk).is_active
     assert AuditEvent.objects.filter(action=Action.DEACTIVATE).count() == 1
 

@@ -1,5 +1,7 @@
 """Bulk actions from the list (/users/bulk/): a confirmation page, the action
 through users.services.users_bulk, a result page offering Undo for a while.
+Activating or deactivating a few accounts (BULK_AT_ONCE_UP_TO, counted
+exactly) skips the confirmation: its result page offers Undo instead.
 
 Without JavaScript it is plain forms: the list's bulk form posts the action,
 the ticked ids (or "all matching") and the list's query string here, which
@@ -61,6 +63,8 @@ class BulkActionView(StaffPermissionRequiredMixin, View):
         # A confirmation names the count it saw: without one, ask (again).
         if form.cleaned_data["confirm"] and form.cleaned_data["expected"] is not None:
             return self.act(request, form, params, users)
+        if form.at_once():
+            return self.act(request, form, params, users)
         return confirmation(request, form, params, users)
 
     def export(self, request, form, params, users):
@@ -81,7 +85,7 @@ class BulkActionView(StaffPermissionRequiredMixin, View):
                 users=users,
                 scope=form.cleaned_data["scope"],
                 filters=_filters_for_trail(form),
-                at_most=form.cleaned_data["expected"],
+                at_most=form.expected_count(),
             )
         except PermissionDenied as error:
             return confirmation(request, form, params, users, refusal=error, status=403)

@@ -22,6 +22,8 @@ SCOPES = [
     ("page", "Every account on this page"),
     ("matching", "All matching this search"),
 ]
+# What the result page can undo (users.services.bulk.REVERSE).
+UNDOABLE = ("activate", "deactivate")
 # The largest id a bigint column holds: past it no account can be meant.
 MAX_ID = 2**63 - 1
 NOTHING_TICKED = "nothing_ticked"
@@ -107,6 +109,23 @@ class BulkForm(forms.Form):
     def ids(self) -> list[int]:
         scope = self.cleaned_data["scope"]
         return self.cleaned_data["page_id" if scope == "page" else "id"]
+
+    def expected_count(self) -> int | None:
+        """The most accounts the person meant: the number confirmed (or shown
+        beside "all matching" on the list), else the ids ticked."""
+        if self.cleaned_data["confirm"] or self.cleaned_data["scope"] == "matching":
+            return self.cleaned_data["expected"]
+        return len(self.ids)
+
+    def at_once(self) -> bool:
+        """Act without a confirmation page: an action that can be undone, on
+        at most BULK_AT_ONCE_UP_TO accounts whose number the person saw."""
+        expected = self.expected_count()
+        return (
+            self.cleaned_data["action"] in UNDOABLE
+            and expected is not None
+            and expected <= settings.BULK_AT_ONCE_UP_TO
+        )
 
     def selection(self, matching: QuerySet) -> QuerySet:
         """The chosen accounts among those the list's search matches now: a
