@@ -1,6 +1,8 @@
 // Niceties for the list's bulk form; everything works without this file.
 // "Select every account on this page", a running count of ticked rows, the
-// scope following the ticks, and focus on a page's result message.
+// scope following the ticks, and focus on a page's result message. The list's
+// live search replaces the results and fires "results:replaced" on them, after
+// which this binds to the new rows.
 (function () {
   "use strict";
 
@@ -9,32 +11,37 @@
     focusTarget.focus();
   }
 
-  var form = document.getElementById("bulk");
-  var all = document.getElementById("select-page");
-  if (!form || !all) {
-    return;
-  }
-  var boxes = Array.prototype.slice.call(
-    document.querySelectorAll('input[type="checkbox"][name="id"][form="bulk"]')
-  );
-  var ticked = document.getElementById("bulk-ticked");
-  var ticketScope = form.querySelector('input[name="scope"][value="ticked"]');
-
-  function update() {
-    var count = boxes.filter(function (box) { return box.checked; }).length;
-    all.checked = count > 0 && count === boxes.length;
-    all.indeterminate = count > 0 && count < boxes.length;
-    ticked.textContent = count ? "(" + count + " ticked)" : "";
-    if (count && ticketScope) {
-      ticketScope.checked = true;
+  function bind() {
+    var form = document.getElementById("bulk");
+    var all = document.getElementById("select-page");
+    if (!form || !all) {
+      return;
     }
+    var boxes = Array.prototype.slice.call(
+      document.querySelectorAll('input[type="checkbox"][name="id"][form="bulk"]')
+    );
+    var ticked = document.getElementById("bulk-ticked");
+    var tickedScope = form.querySelector('input[name="scope"][value="ticked"]');
+
+    function update() {
+      var count = boxes.filter(function (box) { return box.checked; }).length;
+      all.checked = count > 0 && count === boxes.length;
+      all.indeterminate = count > 0 && count < boxes.length;
+      ticked.textContent = count ? "(" + count + " ticked)" : "";
+      if (count && tickedScope) {
+        tickedScope.checked = true;
+      }
+    }
+
+    all.hidden = false;
+    all.addEventListener("change", function () {
+      boxes.forEach(function (box) { box.checked = all.checked; });
+      update();
+    });
+    boxes.forEach(function (box) { box.addEventListener("change", update); });
+    update();
   }
 
-  all.hidden = false;
-  all.addEventListener("change", function () {
-    boxes.forEach(function (box) { box.checked = all.checked; });
-    update();
-  });
-  boxes.forEach(function (box) { box.addEventListener("change", update); });
-  update();
+  bind();
+  document.addEventListener("results:replaced", bind);
 })();
