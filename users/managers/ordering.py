@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any, Self
 
 from django.db import connections, models
-from django.db.models import DateTimeField, QuerySet, Value
+from django.db.models import DateTimeField, F, QuerySet, Value
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.db.models.functions import Coalesce
 
@@ -81,32 +81,41 @@ class OrderedQuerySet(models.QuerySet):
         """The first `limit` rows in ordering and how many rows there are, from
         one read, when there are at most `cap`; None when there are more.
 
-        The rows are read once, unordered (a search's bitmap scan), then
-        sorted and counted together. The usual "ordered page, then a capped
-        count" reads a few thousand matches twice, and for the page walks the
-        sort index past every row that does not match: at 1M users a common
-        surname took 27 + 11 ms that way (bench/measure.py, "search common
-        surname")."""
+        The rows are read once, unordered (a search's bitmap scan), counted,
+        and sorted only when there are at most cap of them. The usual "ordered
+        page, then a capped count" reads a few thousand matches twice, and for
+        the page walks the sort index past every row that does not match: at
+        1M users a common surname took 27 + 11 ms that way (bench/measure.py,
+        "search common surname"). Past the cap nothing is sorted, so the read
+        costs what the capped count it replaces would have."""
         field, descending = ordering.removeprefix("-"), ordering.startswith("-")
-        rows = self.order_by()
-        if field in SORT_EXPRESSIONS:
-            rows = rows.annotate(first_sort_key=SORT_EXPRESSIONS[field]())
-            key = "first_sort_key"
-        else:
-            key = self.model._meta.get_field(field).column
-        sql, params = rows[: cap + 1].query.sql_with_params()
+        sort_key = SORT_EXPRESSIONS[field]() if field in SORT_EXPRESSIONS else F(field)
+        # Only id and the sort key are kept while counting: the page's rows
+        # are read by id afterwards.
+        matches = self.order_by().annotate(first_sort_key=sort_key)
+        sql, params = matches.values("id", "first_sort_key")[
+            : cap + 1
+        ].query.sql_with_params()
         quote = connections[self.db].ops.quote_name
+        table = quote(self.model._meta.db_table)
         direction = "DESC" if descending else "ASC"
         found = list(
             self.model._default_manager.db_manager(self.db).raw(
-                f"SELECT matches.*, COUNT(*) OVER () AS matched FROM ({sql}) matches "
-                f"ORDER BY matches.{quote(key)} {direction}, matches.{quote('id')} "
-                f"{direction} LIMIT %s",
-                [*params, limit],
+                f"WITH matches AS MATERIALIZED ({sql}), "
+                "counted AS (SELECT COUNT(*) AS total FROM matches) "
+                f"SELECT {table}.*, counted.total AS matched FROM counted "
+                "LEFT JOIN (SELECT id AS page_id, first_sort_key AS page_key "
+                "FROM matches WHERE (SELECT total FROM counted) <= %s "
+                f"ORDER BY first_sort_key {direction}, id {direction} LIMIT %s) page "
+                f"ON 1 = 1 LEFT JOIN {table} ON {table}.id = page.page_id "
+                f"ORDER BY page.page_key {direction}, page.page_id {direction}",
+                [*params, cap, limit],
             )
         )
-        total = found[0].matched if found else 0
-        return None if total > cap else (found, total)
+        total = found[0].matched  # one row at least: the count's
+        if total > cap:
+            return None
+        return ([], 0) if not total else (found, total)
 
     def sort_key_of(self, pk: int, ordering: str) -> tuple[Any, int] | None:
         """(sort value, id) of one row, as stored now (a primary-key lookup);
