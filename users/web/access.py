@@ -4,9 +4,12 @@ from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
+from django.views.generic import FormView
+from django.views.generic.detail import SingleObjectMixin
 
 from .. import permissions
-from .back import user_url
+from ..models import User
+from .back import BackToListMixin, user_url
 
 
 class StaffPermissionRequiredMixin(PermissionRequiredMixin):
@@ -38,3 +41,22 @@ class RuleCheckedOnOpenMixin:
             messages.error(request, str(error))
             return redirect(user_url(request, self.object))
         return self.render_to_response(self.get_context_data())
+
+
+class AccountFormView(
+    StaffPermissionRequiredMixin,
+    BackToListMixin,
+    RuleCheckedOnOpenMixin,
+    SingleObjectMixin,
+    FormView,
+):
+    """A form about one account (its password, its groups and permissions),
+    shown only when `opening_check` allows it; the pages lead back to the list."""
+
+    permission_required = "users.change_user"
+    model = User
+    context_object_name = "account"
+
+    def post(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        return super().post(request, *args, **kwargs)

@@ -17,14 +17,11 @@ from django.contrib import messages
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
-from django.views.generic import FormView
-from django.views.generic.detail import SingleObjectMixin
 
 from .. import permissions, services
 from ..managers.access import groups_beyond, permissions_beyond, permissions_of
 from ..models import User
-from .access import RuleCheckedOnOpenMixin, StaffPermissionRequiredMixin
-from .back import BackToListMixin
+from .access import AccountFormView
 
 
 def app_name(permission: Permission) -> str:
@@ -158,26 +155,13 @@ class GrantsForm(forms.Form):
         return cleaned
 
 
-class UserAccessView(
-    StaffPermissionRequiredMixin,
-    BackToListMixin,
-    RuleCheckedOnOpenMixin,
-    SingleObjectMixin,
-    FormView,
-):
+class UserAccessView(AccountFormView):
     """Change an account's groups and direct permissions."""
 
-    permission_required = "users.change_user"
-    model = User
-    context_object_name = "account"
     form_class = GrantsForm
     template_name = "users/user_access.html"
 
     opening_check = staticmethod(permissions.check_grant)
-
-    def post(self, request, *args, **kwargs):
-        self.object = self.get_object()
-        return super().post(request, *args, **kwargs)
 
     def get_form_kwargs(self):
         return super().get_form_kwargs() | {

@@ -14,7 +14,11 @@ from ..export import EXPORT_FIELDS, csv_download
 from ..listing import ORDERING_CHOICES, ListParameters, sort_columns
 from ..models import User
 from ..pagination import page_and_count
-from .access import RuleCheckedOnOpenMixin, StaffPermissionRequiredMixin
+from .access import (
+    AccountFormView,
+    RuleCheckedOnOpenMixin,
+    StaffPermissionRequiredMixin,
+)
 from .back import BackToListMixin, back_from
 from .forms import StaffPasswordForm, UserCreateForm, UserForm
 from .grants import access_summary
@@ -104,26 +108,13 @@ class UserDetailView(StaffPermissionRequiredMixin, BackToListMixin, DetailView):
         )
 
 
-class UserPasswordView(
-    StaffPermissionRequiredMixin,
-    BackToListMixin,
-    RuleCheckedOnOpenMixin,
-    SingleObjectMixin,
-    FormView,
-):
+class UserPasswordView(AccountFormView):
     """Set a user's password (typed twice) or make it unusable."""
 
-    permission_required = "users.change_user"
-    model = User
-    context_object_name = "account"
     form_class = StaffPasswordForm
     template_name = "users/user_password.html"
 
     opening_check = staticmethod(permissions.check_set_password)
-
-    def post(self, request, *args, **kwargs):
-        self.object = self.get_object()
-        return super().post(request, *args, **kwargs)
 
     def get_form_kwargs(self):
         return super().get_form_kwargs() | {"user": self.object}
