@@ -11,10 +11,10 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from .. import attempts, permissions, services
-from .mixins import FilteredOnlyMixin
+from .mixins import FilteredOnlyMixin, ReadOnlyMixin
 
 
-class AccessAttemptAdmin(FilteredOnlyMixin, AxesAccessAttemptAdmin):
+class AccessAttemptAdmin(ReadOnlyMixin, FilteredOnlyMixin, AxesAccessAttemptAdmin):
     list_display = [
         "attempt_time",
         "locks",
@@ -30,12 +30,6 @@ class AccessAttemptAdmin(FilteredOnlyMixin, AxesAccessAttemptAdmin):
 
     def has_view_permission(self, request, obj=None):
         return self.has_lift_permission(request)
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_lift_permission(self, request):
         # As on the lockouts page: staff who may change users.

@@ -35,6 +35,20 @@ def refusals_as_messages(view):
     return wrapped
 
 
+class ReadOnlyMixin:
+    """A record kept by the app itself (the trail, tokens, lockouts): the
+    admin shows it and may offer actions, but never adds, edits or deletes."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class DeleteSelectionMixin:
     """Delete a selection one object at a time through delete_model (and so
     through the services), all or nothing: one refusal keeps every object."""

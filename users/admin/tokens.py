@@ -8,10 +8,11 @@ from django.db import transaction
 
 from .. import permissions, services
 from ..models import ApiToken
+from .mixins import ReadOnlyMixin
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = [
         "name",
         "user",
@@ -32,15 +33,6 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return self.has_revoke_permission(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_revoke_permission(self, request):
         # As for ending another account's sessions: staff who may change users.

@@ -6,7 +6,7 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from .. import history
 from ..models import AuditEvent
 from ..pagination import EstimatedCountPaginator
-from .mixins import FilteredOnlyMixin
+from .mixins import FilteredOnlyMixin, ReadOnlyMixin
 
 
 class AccountFilter(admin.SimpleListFilter):
@@ -32,7 +32,7 @@ class AccountFilter(admin.SimpleListFilter):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(FilteredOnlyMixin, admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyMixin, FilteredOnlyMixin, admin.ModelAdmin):
     """The audit trail, read-only: nobody edits or deletes history here."""
 
     list_display = ("at", "what", "target_label", "ip")
@@ -45,12 +45,3 @@ class AuditEventAdmin(FilteredOnlyMixin, admin.ModelAdmin):
     @admin.display(description="What happened")
     def what(self, event: AuditEvent):
         return history.describe(event).as_html()
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
