@@ -17,6 +17,7 @@ from users.periods import period_days, period_range
 from users.web.back import list_url
 
 from .factories import UserFactory
+from .mfa import enrol
 
 pytestmark = pytest.mark.django_db
 LIST = reverse("users:list")
@@ -350,3 +351,24 @@ def test_a_back_address_is_reencoded():
     )
     assert list_url("/users/") == "/users/"
     assert list_url("/users/?") == "/users/"
+
+
+def test_the_erase_and_two_factor_pages_return_to_the_search(superuser_client):
+    user = UserFactory(username="ada")
+    enrol(user)
+    back = "/users/?q=ada&ordering=email"
+    carried = f"?back={quote(back, safe='')}"
+    detail = superuser_client.get(reverse("users:detail", args=[user.pk]) + carried)
+    html = detail.content.decode()
+    for name in ("erase", "mfa_reset"):
+        page = reverse(f"users:{name}", args=[user.pk]) + carried
+        assert page.replace("&", "&amp;") in html or page in html
+        shown = superuser_client.get(page).content.decode()
+        assert 'href="/users/?q=ada&amp;ordering=email">Users</a>' in shown
+    reset = superuser_client.post(reverse("users:mfa_reset", args=[user.pk]) + carried)
+    assert reset["Location"] == f"/users/{user.pk}/{carried}"
+    erased = superuser_client.post(
+        reverse("users:erase", args=[user.pk]) + carried,
+        {"basis": "request", "confirm": "ada"},
+    )
+    assert erased["Location"] == f"/users/{user.pk}/{carried}"

@@ -10,6 +10,7 @@ from django.views.generic.detail import SingleObjectMixin
 from .. import permissions, services
 from ..models import User
 from .access import StaffPermissionRequiredMixin
+from .back import BackToListMixin
 
 BASES = [
     ("", "Choose…"),
@@ -58,7 +59,9 @@ class ErasureForm(forms.Form):
         return f"{label}: {detail}" if detail else label
 
 
-class UserEraseView(StaffPermissionRequiredMixin, SingleObjectMixin, FormView):
+class UserEraseView(
+    StaffPermissionRequiredMixin, BackToListMixin, SingleObjectMixin, FormView
+):
     permission_required = "users.delete_user"
     model = User
     context_object_name = "account"
@@ -74,7 +77,7 @@ class UserEraseView(StaffPermissionRequiredMixin, SingleObjectMixin, FormView):
             permissions.check_erase(request.user, self.object)
         except PermissionDenied as error:
             messages.error(request, str(error))
-            return redirect(self.object.get_absolute_url())
+            return redirect(self.back_to_user(self.object))
         return super().get(request, *args, **kwargs)
 
     def get_form_kwargs(self):
@@ -90,9 +93,9 @@ class UserEraseView(StaffPermissionRequiredMixin, SingleObjectMixin, FormView):
             return self.form_invalid(form)
         except services.UserGone as gone:
             messages.error(self.request, str(gone))
-            return redirect("users:list")
+            return redirect(self.back_to_list())
         messages.success(
             self.request,
             f"Erased the personal data of the account now named {erased.username}.",
         )
-        return redirect(erased.get_absolute_url())
+        return redirect(self.back_to_user(erased))

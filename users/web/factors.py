@@ -8,10 +8,11 @@ from django.views.generic import DetailView
 from .. import factors, permissions, services
 from ..models import User
 from .access import RuleCheckedOnOpenMixin, StaffPermissionRequiredMixin
+from .back import BackToListMixin
 
 
 class UserResetMFAView(
-    StaffPermissionRequiredMixin, RuleCheckedOnOpenMixin, DetailView
+    StaffPermissionRequiredMixin, BackToListMixin, RuleCheckedOnOpenMixin, DetailView
 ):
     """Confirm, then remove the account's authenticator app and recovery codes:
     it sets up new ones at its next login (its sessions end now)."""
@@ -32,10 +33,10 @@ class UserResetMFAView(
             reset = services.user_reset_mfa(actor=request.user, user=user)
         except PermissionDenied as error:
             messages.error(request, str(error))
-            return redirect("users:detail", pk=user.pk)
+            return redirect(self.back_to_user(user))
         except services.UserGone as gone:
             messages.error(request, str(gone))
-            return redirect("users:list")
+            return redirect(self.back_to_list())
         if reset:
             messages.success(
                 request,
@@ -44,4 +45,4 @@ class UserResetMFAView(
             )
         else:
             messages.info(request, f"{user.username} had no two-factor authentication.")
-        return redirect("users:detail", pk=user.pk)
+        return redirect(self.back_to_user(user))
