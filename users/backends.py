@@ -16,8 +16,14 @@ class UsernameOrEmailBackend(ModelBackend):
             # Hash anyway so an unknown login takes as long as a wrong password.
             User().set_password(password)
             return None
-        if user.check_password(password) and self.user_can_authenticate(user):
+        if not user.check_password(password):
+            return None
+        if self.user_can_authenticate(user):
             return user
+        if request is not None:
+            # The right password of an account that may not sign in: the
+            # login form may tell its holder why (a suspension's message).
+            request.noogh_refused_account = user
         return None
 
     async def aauthenticate(self, request, username=None, password=None, **kwargs):

@@ -40,6 +40,10 @@ SENTENCES = {
     Action.TOKEN_CREATE: "API token created",
     Action.TOKEN_REVOKE: "API token revoked",
     Action.TOKEN_USE: "API token used (first use that day)",
+    Action.SUSPEND: "Suspended",
+    Action.LIFT: "Suspension lifted",
+    Action.ACTIVE_UNTIL: "End of access changed",
+    Action.EXPIRE: "Access ended (its end date came)",
 }
 # A bulk event (services.bulk) says what it did to how many accounts.
 BULK_DONE = {
@@ -79,6 +83,10 @@ LABELS = {
     "scope": "Chosen",
     "token": "Token",
     "expires": "Expires",
+    "reason": "Reason",
+    "until": "Until",
+    "message": "Message at login",
+    "active_until": "Active until",
 }
 # Changes the sentence says already: no detail line repeats them.
 SAID_BY_THE_SENTENCE = {
@@ -89,6 +97,8 @@ SAID_BY_THE_SENTENCE = {
     Action.EXPORT: {"personal_data"},
     Action.BULK: BULK_SAID,
     Action.TOKEN_REVOKE: {"token"},
+    Action.LIFT: {"is_active"},
+    Action.EXPIRE: {"is_active"},
 }
 
 

@@ -1,11 +1,12 @@
 """The list's parameters - search, filters, sort order, page size, page token -
 validated in one place for the list page and the export (and later the API)."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import django_filters
 from django import forms
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from .managers.accounts import UserQuerySet
 from .managers.search import SEARCH_HELP
@@ -41,11 +42,25 @@ COLUMNS = [
 PER_PAGE_CHOICES = [(25, "25"), (50, "50"), (100, "100")]
 DEFAULT_PER_PAGE = 25
 YES_NO = [("true", "Yes"), ("false", "No")]
+STATUS_CHOICES = [
+    ("active", "Active"),
+    ("suspended", "Suspended"),
+    ("deactivated", "Deactivated (not suspended)"),
+]
+STATUS_QUERIES = {
+    "active": "active",
+    "suspended": "suspended",
+    "deactivated": "deactivated_not_suspended",
+}
+# Active accounts whose access ends within so many days.
+EXPIRING_DAYS = {"7d": 7, "30d": 30}
+EXPIRING_CHOICES = [("7d", "In the next 7 days"), ("30d", "In the next 30 days")]
 # Each date filter: a preset period or a range of days, not both.
 # How the list's form groups its fields below the search box: a legend (or
 # none) and the fields.
 FIELD_GROUPS = [
     (None, ("group", "is_active", "is_staff", "is_superuser")),
+    ("Lifecycle", ("status", "expiring")),
     ("Signed up", ("created", "created_after", "created_before")),
     ("Logged in", ("last_login", "last_login_after", "last_login_before")),
     (None, ("ordering", "per_page")),
@@ -122,6 +137,18 @@ class UserFilter(django_filters.FilterSet):
         method="filter_group",
         empty_label="Any group",
     )
+    status = django_filters.ChoiceFilter(
+        label="Status",
+        choices=STATUS_CHOICES,
+        method="filter_status",
+        empty_label="Any",
+    )
+    expiring = django_filters.ChoiceFilter(
+        label="Access ends",
+        choices=EXPIRING_CHOICES,
+        method="filter_expiring",
+        empty_label="Any time or never",
+    )
     created = django_filters.ChoiceFilter(
         label="Created",
         choices=PERIOD_CHOICES,
@@ -178,6 +205,13 @@ class UserFilter(django_filters.FilterSet):
 
     def filter_flag(self, queryset: UserQuerySet, name, value) -> UserQuerySet:
         return queryset.filter(**{name: value == "true"})
+
+    def filter_status(self, queryset: UserQuerySet, name, value: str):
+        return getattr(queryset, STATUS_QUERIES[value])()
+
+    def filter_expiring(self, queryset: UserQuerySet, name, value: str):
+        now = timezone.now()
+        return queryset.expiring_between(now, now + timedelta(EXPIRING_DAYS[value]))
 
     def filter_group(self, queryset: UserQuerySet, name, value: Group):
         return queryset.in_group(value.pk)

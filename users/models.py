@@ -116,6 +116,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     session_epoch = models.IntegerField(
         _("session epoch"), default=0, db_default=0, editable=False
     )
+    # Access ends then: the lifecycle run (manage.py lifecycle) deactivates the
+    # account. Nullable, so adding it rewrites nothing.
+    active_until = models.DateTimeField(
+        _("active until"), null=True, blank=True, editable=False
+    )
 
     objects = UserManager()
 
@@ -151,6 +156,13 @@ class User(AbstractBaseUser, PermissionsMixin):
             *(_sort_index(field) for field in SORT_FIELDS),
             *(_trigram_index(field) for field in SEARCH_FIELDS),
             _last_login_index(),
+            # Partial: only accounts with an end date; the lifecycle run and
+            # the "expiring" filter read it.
+            models.Index(
+                fields=["active_until", "id"],
+                name="users_user_active_until_idx",
+                condition=Q(active_until__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -235,6 +247,10 @@ class AuditEvent(models.Model):
         TOKEN_CREATE = "token_create", _("created an API token")
         TOKEN_REVOKE = "token_revoke", _("revoked an API token")
         TOKEN_USE = "token_use", _("used an API token (first use that day)")
+        SUSPEND = "suspend", _("suspended")
+        LIFT = "lift", _("lifted a suspension")
+        ACTIVE_UNTIL = "active_until", _("set when access ends")
+        EXPIRE = "expire", _("access ended (expired)")
 
     at = models.DateTimeField(_("time"), default=timezone.now)
     action = models.CharField(_("action"), max_length=20, choices=Action.choices)
@@ -275,3 +291,4 @@ class AuditEvent(models.Model):
 # registered with the app here, in this order (content types are made in it).
 from .usersession import UserSession  # noqa: E402, F401, I001
 from .apitoken import ApiToken  # noqa: E402, F401
+from .suspension import Suspension  # noqa: E402, F401

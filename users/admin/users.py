@@ -18,6 +18,7 @@ from .forms import (
     UserChangeAdminForm,
     UserCreationAdminForm,
 )
+from .lifecycle import LifecycleActionsMixin, StatusFilter
 from .mixins import DeleteSelectionMixin, FilteredOnlyMixin, refusals_as_messages
 
 RECENT_EVENTS = 10  # on the change page; the trail holds the rest
@@ -25,7 +26,11 @@ RECENT_EVENTS = 10  # on the change page; the trail holds the rest
 
 @admin.register(User)
 class UserAdmin(
-    AccountDataActionsMixin, FilteredOnlyMixin, DeleteSelectionMixin, AuthUserAdmin
+    AccountDataActionsMixin,
+    LifecycleActionsMixin,
+    FilteredOnlyMixin,
+    DeleteSelectionMixin,
+    AuthUserAdmin,
 ):
     form = UserChangeAdminForm
     add_form = UserCreationAdminForm
@@ -41,7 +46,13 @@ class UserAdmin(
         "is_superuser",
         "created_at",
     )
-    list_filter = ("is_active", "is_staff", "is_superuser", "created_at")
+    list_filter = (
+        "is_active",
+        StatusFilter,
+        "is_staff",
+        "is_superuser",
+        "created_at",
+    )
     search_fields = SEARCH_FIELDS
     search_help_text = SEARCH_HELP
     ordering = ("-created_at", "-id")
@@ -50,6 +61,8 @@ class UserAdmin(
         "updated_at",
         "last_login",
         "two_factor",
+        "active_until",
+        "suspension_summary",
         "active_sessions",
         "recent_activity",
         "audit_trail",
@@ -69,6 +82,7 @@ class UserAdmin(
                 )
             },
         ),
+        ("Lifecycle", {"fields": ("suspension_summary", "active_until")}),
         ("Two-factor authentication", {"fields": ("two_factor",)}),
         ("Important dates", {"fields": ("last_login", "created_at", "updated_at")}),
         ("Sessions", {"fields": ("active_sessions",)}),
@@ -98,6 +112,8 @@ class UserAdmin(
         "send_password_links_selected",
         "export_personal_data_selected",
         "erase_selected",
+        "suspend_selected",
+        "lift_suspension_selected",
     ]
 
     def get_form(self, request, obj=None, **kwargs):

@@ -15,6 +15,9 @@ from ..models import AuditEvent, User
 from .context import client_ip
 
 SYSTEM_LABEL = "system"
+# The lifecycle run (manage.py lifecycle): judged as the system (actor None),
+# recorded as the policy it applies - an end date someone set earlier.
+POLICY_LABEL = "policy"
 
 
 def as_json(value: Any) -> Any:
@@ -39,14 +42,16 @@ def event(
     target_label: str | None = None,
     at: datetime | None = None,
     batch: UUID | None = None,
+    actor_label: str | None = None,
 ) -> AuditEvent:
-    """An unsaved event (for bulk_create); `record` saves one."""
+    """An unsaved event (for bulk_create); `record` saves one. Without an
+    actor it is the system's, or actor_label's (POLICY_LABEL)."""
     return AuditEvent(
         batch=batch,
         at=at or timezone.now(),
         action=action,
         actor_id=actor.pk if actor else None,
-        actor_label=actor.get_username() if actor else SYSTEM_LABEL,
+        actor_label=actor.get_username() if actor else actor_label or SYSTEM_LABEL,
         target_id=target.pk if target else None,
         target_label=target_label or (target.get_username() if target else ""),
         ip=client_ip(),

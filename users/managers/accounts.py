@@ -29,6 +29,33 @@ class UserQuerySet(OrderedQuerySet):
     def inactive(self) -> UserQuerySet:
         return self.filter(is_active=False)
 
+    def suspended(self) -> UserQuerySet:
+        return self.filter(suspension__isnull=False)
+
+    def deactivated_not_suspended(self) -> UserQuerySet:
+        return self.filter(is_active=False, suspension__isnull=True)
+
+    def expiring_between(self, start, end) -> UserQuerySet:
+        """Active accounts whose access ends in [start, end) (a partial index)."""
+        return self.filter(
+            is_active=True, active_until__gte=start, active_until__lt=end
+        )
+
+    def access_ended(self, now) -> UserQuerySet:
+        """Active accounts whose end of access has come (the lifecycle run)."""
+        return self.filter(is_active=True, active_until__lte=now)
+
+    def suspension_ended(self, now) -> UserQuerySet:
+        """Suspended accounts whose suspension's end has come."""
+        return self.filter(suspension__until__lte=now)
+
+    def next_unlocked(self, size: int) -> list[int]:
+        """Up to `size` ids of these rows, locked for this transaction in id
+        order; rows another transaction holds are skipped (PostgreSQL's SKIP
+        LOCKED: several runs at once share the work, none waits or repeats)."""
+        rows = self.order_by("pk").select_for_update(skip_locked=True, of=("self",))
+        return list(rows.values_list("pk", flat=True)[:size])
+
     def staff(self) -> UserQuerySet:
         return self.filter(is_staff=True)
 

@@ -36,9 +36,13 @@ from .accounts import (
     check_export_personal_data,
     check_grant,
     check_group_change,
+    check_lift_suspension,
     check_send_password_link,
+    check_set_active_until,
     check_set_password,
+    check_suspend,
     grant_refusals,
+    is_suspended,
 )
 from .base import (
     FIELD_LABELS,
@@ -123,6 +127,15 @@ can_lift_lockout = _predicate(check_lift_lockout)
 can_revoke_token = _predicate(check_revoke_token)
 
 
+can_suspend = _predicate(check_suspend)
+
+
+can_lift_suspension = _predicate(check_lift_suspension)
+
+
+can_set_active_until = _predicate(check_set_active_until)
+
+
 def offered_actions(actor: User, target: User) -> dict[str, bool]:
     """What a page may offer actor on target's account."""
     return {
@@ -137,6 +150,9 @@ def offered_actions(actor: User, target: User) -> dict[str, bool]:
         "reset_mfa": can_reset_mfa(actor, target),
         "end_sessions": can_end_sessions(actor, target),
         "grant": can_grant(actor, target),
+        "suspend": can_suspend(actor, target),
+        "lift_suspension": can_lift_suspension(actor, target),
+        "active_until": can_set_active_until(actor, target),
     }
 
 
@@ -188,10 +204,13 @@ __all__ = [
     "can_export_personal_data",
     "can_grant",
     "can_lift_lockout",
+    "can_lift_suspension",
     "can_reset_mfa",
     "can_revoke_token",
     "can_send_password_link",
+    "can_set_active_until",
     "can_set_password",
+    "can_suspend",
     "check_activate",
     "check_activate_all",
     "check_actor",
@@ -212,6 +231,7 @@ __all__ = [
     "check_grant",
     "check_group_change",
     "check_lift_lockout",
+    "check_lift_suspension",
     "check_manage",
     "check_manage_all",
     "check_own_factors",
@@ -219,9 +239,12 @@ __all__ = [
     "check_reset_mfa_all",
     "check_revoke_token",
     "check_send_password_link",
+    "check_set_active_until",
     "check_set_password",
+    "check_suspend",
     "fields_closed_to",
     "grant_refusals",
+    "is_suspended",
     "judge_page",
     "may_sign_in_to_staff_pages",
     "may_use_staff_page",

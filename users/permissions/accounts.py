@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 
 from ..managers.access import grants_beyond
-from ..models import User
+from ..models import Suspension, User
 from ..pseudonyms import is_pseudonymous
 from .base import (
     SUPERUSER_ONLY_FIELDS,
@@ -43,6 +43,8 @@ def check_change(actor: User | None, target: User, changes: Mapping[str, Any]) -
     refuse_superuser_only(actor, changed & SUPERUSER_ONLY_FIELDS)
     if changes.get("is_active") is False and target.is_active:
         check_deactivate(actor, target)
+    if changes.get("is_active") is True:
+        refuse_suspended(target)
     if changes.get("is_superuser") is False and target.is_superuser:
         refuse_losing_the_last_superuser([target], "remove superuser status from")
     staff_after = changes.get("is_staff", target.is_staff)
@@ -120,6 +122,43 @@ def check_group_change(actor: User | None) -> None:
 
 def check_activate(actor: User | None, target: User) -> None:
     check_edit(actor, target)
+    refuse_suspended(target)
+
+
+def refuse_suspended(target: User) -> None:
+    """A suspension ends by being lifted (with its record), not by activation."""
+    if not target.is_active and is_suspended(target):
+        raise PermissionDenied(
+            f"{target.username} is suspended: lift the suspension to activate it."
+        )
+
+
+def is_suspended(target: User) -> bool:
+    return Suspension.objects.filter(user_id=target.pk).exists()
+
+
+def check_suspend(actor: User | None, target: User) -> None:
+    """Suspending is deactivating, for the hierarchy; a deactivated account
+    that is not suspended is activated first (lifting reactivates)."""
+    _check_taking_away(actor, target, permission="change", verb="suspend")
+    if not target.is_active and not is_suspended(target):
+        raise PermissionDenied(
+            f"{target.username} is deactivated: activate it before suspending it."
+        )
+
+
+def check_lift_suspension(actor: User | None, target: User) -> None:
+    """Lifting reactivates: the rule of activating."""
+    check_edit(actor, target)
+    if not is_suspended(target):
+        raise PermissionDenied(f"{target.username} is not suspended.")
+
+
+def check_set_active_until(actor: User | None, target: User) -> None:
+    """An end of access is a deactivation to come: the rule of deactivating."""
+    _check_taking_away(
+        actor, target, permission="change", verb="set an end of access for"
+    )
 
 
 def check_deactivate(actor: User | None, target: User) -> None:
@@ -137,6 +176,12 @@ def check_deactivate_all(actor: User | None, targets: QuerySet) -> None:
 def check_activate_all(actor: User | None, targets: QuerySet) -> None:
     check_actor(actor, "change")
     check_manage_all(actor, targets)
+    suspended = targets.filter(is_active=False, suspension__isnull=False)
+    names = list(suspended.values_list("username", flat=True)[:4])
+    if names:
+        raise PermissionDenied(
+            f"Suspended ({_names(names)}): lift their suspensions to activate them."
+        )
 
 
 def check_delete_all(actor: User | None, targets: QuerySet) -> None:

@@ -31,6 +31,7 @@ from .bulk import BulkRefused, bulk_undo, undo_deadline, undo_refusal, users_bul
 from .erasure import user_erase
 from .groups import group_delete, group_save
 from .imports import ImportConflict, ImportRefused, users_import
+from .lifecycle import user_lift_suspension, user_set_active_until, user_suspend
 from .links import user_invite, user_send_password_link, users_send_password_links
 from .lockouts import lockout_forgive, lockout_lift
 from .mfa import (
@@ -40,6 +41,7 @@ from .mfa import (
     user_reset_mfa,
     users_reset_mfa,
 )
+from .policy import RunResult, lifecycle_run
 from .sessions import (
     session_end,
     session_forgotten,
@@ -57,6 +59,7 @@ __all__ = [
     "BulkRefused",
     "ImportConflict",
     "ImportRefused",
+    "RunResult",
     "StaleEdit",
     "UserGone",
     "auser_activate",
@@ -68,6 +71,7 @@ __all__ = [
     "bulk_undo",
     "group_delete",
     "group_save",
+    "lifecycle_run",
     "lockout_forgive",
     "lockout_lift",
     "mfa_cap_failures",
@@ -92,10 +96,13 @@ __all__ = [
     "user_erase",
     "user_export_personal_data",
     "user_invite",
+    "user_lift_suspension",
     "user_reset_mfa",
     "user_send_password_link",
+    "user_set_active_until",
     "user_set_groups_and_permissions",
     "user_set_password",
+    "user_suspend",
     "user_update",
     "users_bulk",
     "users_end_sessions",

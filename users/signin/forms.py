@@ -8,10 +8,12 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
+from django.utils.dateformat import format as format_date
+from django.utils.timezone import localtime
 
 from .. import attempts, permissions
 from ..audit.context import current_request
-from ..models import User
+from ..models import Suspension, User
 
 # The longest email address; usernames are shorter.
 LOGIN_MAX_LENGTH = User._meta.get_field("email").max_length
@@ -68,8 +70,41 @@ class StaffOnlyMixin:
         super().confirm_login_allowed(user)
 
 
+class SuspensionMessageMixin:
+    """A suspended account's holder, once their password is right (the
+    backend says so on the request), reads why and until when instead of the
+    generic failure; a wrong password gets the generic failure as ever."""
+
+    def clean(self):
+        try:
+            return super().clean()
+        except ValidationError as error:
+            refused = getattr(self.request, "noogh_refused_account", None)
+            suspension = (
+                Suspension.objects.filter(user=refused).first() if refused else None
+            )
+            if suspension is None:
+                raise
+            raise ValidationError(
+                suspended_text(suspension), code="suspended"
+            ) from error
+
+
+def suspended_text(suspension: Suspension) -> str:
+    until = ""
+    if suspension.until:
+        when = localtime(suspension.until)
+        until = f" until {format_date(when, 'j F Y, H:i')} ({when.tzname()})"
+    text = f"This account is suspended{until}."
+    return f"{text} {suspension.message}" if suspension.message else text
+
+
 class LoginForm(
-    OneAttemptAtATimeMixin, LoginLengthMixin, StaffOnlyMixin, AuthenticationForm
+    OneAttemptAtATimeMixin,
+    SuspensionMessageMixin,
+    LoginLengthMixin,
+    StaffOnlyMixin,
+    AuthenticationForm,
 ):
     """Log in with a username or an email address."""
 
@@ -79,7 +114,11 @@ class LoginForm(
 
 
 class AdminLoginForm(
-    OneAttemptAtATimeMixin, LoginLengthMixin, StaffOnlyMixin, AdminAuthenticationForm
+    OneAttemptAtATimeMixin,
+    SuspensionMessageMixin,
+    LoginLengthMixin,
+    StaffOnlyMixin,
+    AdminAuthenticationForm,
 ):
     pass
 

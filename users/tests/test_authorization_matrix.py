@@ -50,6 +50,9 @@ OUR_PAGES = {
     "mfa reset": ("users:mfa_reset", True, CHANGERS, {"get", "post"}),
     "access": ("users:access", True, CHANGERS, {"get", "post"}),
     "history": ("users:history", True, VIEWERS, {"get"}),
+    "suspend": ("users:suspend", True, CHANGERS, {"get", "post"}),
+    "lift suspension": ("users:lift_suspension", True, CHANGERS, {"post"}),
+    "active until": ("users:active_until", True, CHANGERS, {"get", "post"}),
     "lockouts": ("users:lockouts", False, CHANGERS, {"get"}),
     "lockout lift": ("users:lockout_lift", False, CHANGERS, {"post"}),
 }
@@ -66,6 +69,10 @@ AFTER_POST = {
     "mfa reset": lambda target: reverse("users:detail", args=[target.pk]),
     # Nothing ticked, and the target holds nothing: nothing changed.
     "access": lambda target: reverse("users:detail", args=[target.pk]),
+    # No end before, none after: nothing changed, nothing recorded.
+    "active until": lambda target: reverse("users:detail", args=[target.pk]),
+    # The target is not suspended: refused with a message, nothing changed.
+    "lift suspension": lambda target: reverse("users:detail", args=[target.pk]),
     # No lockout of that address: nothing lifted, nothing recorded.
     "lockout lift": lambda target: reverse("users:lockouts"),
 }

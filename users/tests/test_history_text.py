@@ -227,6 +227,44 @@ CASES = [
         ["Token: ci (nk_ab12…)"],
     ),
     (
+        event(
+            Action.SUSPEND,
+            {
+                "reason": [None, "abuse"],
+                "until": [None, "2030-01-01 00:00:00+00:00"],
+                "is_active": [True, False],
+            },
+        ),
+        "Suspended by ana",
+        ["Reason: abuse", "Until: 2030-01-01 00:00:00+00:00", "Active: Yes → No"],
+    ),
+    (
+        event(
+            Action.LIFT,
+            {"reason": ["abuse", None], "is_active": [False, True]},
+            actor="policy",
+        ),
+        "Suspension lifted by policy",
+        ["Reason: abuse → —"],
+    ),
+    (
+        event(
+            Action.ACTIVE_UNTIL,
+            {"active_until": [None, "2030-01-01 00:00:00+00:00"]},
+        ),
+        "End of access changed by ana",
+        ["Active until: 2030-01-01 00:00:00+00:00"],
+    ),
+    (
+        event(
+            Action.EXPIRE,
+            {"is_active": [True, False], "active_until": ["2030-01-01", None]},
+            actor="policy",
+        ),
+        "Access ended (its end date came) by policy",
+        ["Active until: 2030-01-01 → —"],
+    ),
+    (
         event(Action.PASSWORD_LINK, {"password_link": [None, "reset sent to b@x.org"]}),
         "Password reset link sent to b@x.org by ana",
         [],

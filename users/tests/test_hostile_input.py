@@ -55,6 +55,8 @@ LIST_PARAMETERS = (
     "last_login",
     "last_login_after",
     "last_login_before",
+    "status",
+    "expiring",
 )
 CREATE_FIELDS = ("username", "email", "full_name", "password1")
 MARKUP = "<script>alert(1)</script>"
@@ -330,6 +332,31 @@ def test_lockout_lift_fields(staff_client, field):
     # ada's lockout was never named, so it stands.
     assert "198.51.100.1" in staff_client.get(locked).content.decode()
     assert not AuditEvent.objects.filter(action=AuditEvent.Action.UNLOCK).exists()
+
+
+@pytest.mark.parametrize("field", ("reason", "note", "until", "message"))
+def test_suspend_form_fields(staff_client, field):
+    """Hostile values are field errors or stored as text, never a 500, and
+    never markup on the page."""
+    target = UserFactory(username="target")
+    url = reverse("users:suspend", args=[target.pk])
+    for value in values_for(f"suspend:{field}"):
+        data = {"reason": "other", "note": "n", "until": "", "message": ""}
+        data[field] = value
+        response = staff_client.post(url, data)
+        assert response.status_code in (200, 302), (field, value[:60])
+        assert MARKUP not in response.content.decode(), (field, value[:60])
+        page = staff_client.get(reverse("users:detail", args=[target.pk]))
+        assert MARKUP not in page.content.decode(), (field, value[:60])
+
+
+def test_active_until_field(staff_client):
+    target = UserFactory()
+    url = reverse("users:active_until", args=[target.pk])
+    for value in values_for("active_until"):
+        response = staff_client.post(url, {"active_until": value})
+        assert response.status_code in (200, 302), value[:60]
+        assert MARKUP not in response.content.decode(), value[:60]
 
 
 def test_forwarded_for_headers_behind_a_proxy(staff_client, settings):

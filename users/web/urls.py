@@ -6,6 +6,7 @@ from . import (
     factors,
     grants,
     history,
+    lifecycle,
     links,
     lockouts,
     personal_data,
@@ -56,6 +57,17 @@ urlpatterns = [
         "<int:pk>/two-factor/reset/",
         factors.UserResetMFAView.as_view(),
         name="mfa_reset",
+    ),
+    path("<int:pk>/suspend/", lifecycle.UserSuspendView.as_view(), name="suspend"),
+    path(
+        "<int:pk>/suspension/lift/",
+        lifecycle.UserLiftSuspensionView.as_view(),
+        name="lift_suspension",
+    ),
+    path(
+        "<int:pk>/active-until/",
+        lifecycle.UserActiveUntilView.as_view(),
+        name="active_until",
     ),
     path(
         "<int:pk>/activate/",

@@ -12,7 +12,7 @@ from django.views.generic.detail import SingleObjectMixin
 from .. import factors, permissions, services
 from ..export import EXPORT_FIELDS, csv_download
 from ..listing import ORDERING_CHOICES, ListParameters, sort_columns
-from ..models import User
+from ..models import Suspension, User
 from ..pagination import page_and_count
 from .access import (
     AccountFormView,
@@ -102,6 +102,7 @@ class UserDetailView(StaffPermissionRequiredMixin, BackToListMixin, DetailView):
                 "offered": offered,
                 "mfa": factors.status(self.object),
                 "access": access_summary(self.object),
+                "suspension": Suspension.objects.filter(user=self.object).first(),
             }
             | recent_history(self.object)
             | sessions_context(self.request, self.object)
