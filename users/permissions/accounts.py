@@ -134,6 +134,10 @@ def refuse_suspended(target: User) -> None:
 
 
 def is_suspended(target: User) -> bool:
+    # A page that read the account with its suspension (select_related) asks
+    # no second time; services judge rows they have just locked and read.
+    if User.suspension.is_cached(target):
+        return getattr(target, "suspension", None) is not None
     return Suspension.objects.filter(user_id=target.pk).exists()
 
 

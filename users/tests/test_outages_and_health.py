@@ -13,7 +13,7 @@ from .factories import SuperuserFactory
 @pytest.mark.parametrize(
     "failing",
     [
-        "users.web.views.keyset_page",  # in the view
+        "users.web.views.page_and_count",  # in the view
         "users.models.User.get_full_name",  # in the template, rendered later
         "noogh_site.middleware.SlidingSessionMiddleware.__call__",  # a middleware
     ],
@@ -44,7 +44,7 @@ def test_other_errors_stay_a_500_page(monkeypatch):
 
     client = Client(raise_request_exception=False)
     client.force_login(SuperuserFactory())
-    monkeypatch.setattr("users.web.views.keyset_page", broken)
+    monkeypatch.setattr("users.web.views.page_and_count", broken)
     response = client.get(reverse("users:list"))
     assert response.status_code == 500
     assert b"Something went wrong on our side" in response.content

@@ -12,7 +12,7 @@ from django.views.generic.detail import SingleObjectMixin
 from .. import factors, permissions, services
 from ..export import EXPORT_FIELDS, csv_download
 from ..listing import ORDERING_CHOICES, ListParameters, sort_columns
-from ..models import Suspension, User
+from ..models import User
 from ..pagination import page_and_count
 from .access import (
     AccountFormView,
@@ -94,6 +94,9 @@ class UserDetailView(StaffPermissionRequiredMixin, BackToListMixin, DetailView):
     context_object_name = "account"
     template_name = "users/user_detail.html"
 
+    def get_queryset(self):
+        return super().get_queryset().select_related("suspension")
+
     def get_context_data(self, **kwargs):
         offered = permissions.offered_actions(self.request.user, self.object)
         return (
@@ -102,7 +105,7 @@ class UserDetailView(StaffPermissionRequiredMixin, BackToListMixin, DetailView):
                 "offered": offered,
                 "mfa": factors.status(self.object),
                 "access": access_summary(self.object),
-                "suspension": Suspension.objects.filter(user=self.object).first(),
+                "suspension": getattr(self.object, "suspension", None),
             }
             | recent_history(self.object)
             | sessions_context(self.request, self.object)
