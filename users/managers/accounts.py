@@ -9,17 +9,20 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from asgiref.sync import sync_to_async
 from django.contrib.auth.models import UserManager as AuthUserManager
-from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet, Value
+from django.db import connections, transaction
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Lower
 
 from .access import permissions_beyond
 from .counting import EstimatedCountMixin
 from .ordering import OrderedQuerySet
-from .search import MIN_SUBSTRING_TERM, SEARCH_FIELDS, is_email
+from .search import MIN_SUBSTRING_TERM, SEARCH_FIELDS, InSearchMatches, is_email
 
 if TYPE_CHECKING:
     from ..models import User
+
+# The reverse one-to-one from User to its search entry (models.UserSearch).
+SEARCH_ENTRY = "search_entry"
 
 
 class UserQuerySet(OrderedQuerySet):
@@ -67,7 +70,14 @@ class UserQuerySet(OrderedQuerySet):
         match = Q()
         for field in SEARCH_FIELDS:
             match |= Q(**{f"{field}__{lookup}": term})
-        return self.filter(match)
+        if connections[self.db].vendor != "postgresql":
+            return self.filter(match)
+        # PostgreSQL: the trigram indexes are on the search table's copies of
+        # these columns (models.UserSearch), where writes that leave them alone
+        # do not pay for them.
+        entries = self.model._meta.get_field(SEARCH_ENTRY).related_model.objects
+        matches = entries.filter(match).values("user_id")
+        return self.filter(InSearchMatches(F("pk"), matches))
 
     def _longest_searchable_value(self) -> int:
         return max(self.model._meta.get_field(f).max_length for f in SEARCH_FIELDS)

@@ -79,25 +79,26 @@ class OrderedQuerySet(models.QuerySet):
         self, ordering: str, limit: int, cap: int
     ) -> tuple[list, int] | None:
         """The first `limit` rows in ordering and how many rows there are, from
-        one read, when there are at most `cap`; None when there are more.
+        one query, when there are at most `cap`; None when there are more.
 
-        The rows are read once, unordered (a search's bitmap scan), then
-        sorted and counted together. The usual "ordered page, then a capped
-        count" reads a few thousand matches twice, and for the page walks the
-        sort index past every row that does not match: at 1M users a common
-        surname took 27 + 11 ms that way (bench/measure.py, "search common
-        surname")."""
-        field, descending = ordering.removeprefix("-"), ordering.startswith("-")
-        rows = self.order_by()
-        if field in SORT_EXPRESSIONS:
-            rows = rows.annotate(first_sort_key=SORT_EXPRESSIONS[field]())
-            key = "first_sort_key"
+        The matches are read once, unordered, then sorted and counted
+        together. The usual "ordered page, then a capped count" reads a few
+        thousand matches twice, and for the page walks the sort index past
+        every row that does not match: at 1M users a common surname took
+        27 + 11 ms that way (bench/measure.py, "search common surname")."""
+        if connections[self.db].vendor == "postgresql":
+            found = self._first_counted_by_ids(ordering, limit, cap)
         else:
-            key = self.model._meta.get_field(field).column
+            found = self._first_counted_in_one_pass(ordering, limit, cap)
+        total = found[0].matched if found else 0
+        found = [row for row in found if row.pk is not None]
+        return None if total > cap else (found, total)
+
+    def _first_counted_in_one_pass(self, ordering: str, limit: int, cap: int) -> list:
+        direction, key, rows = self._first_sort_key(self.order_by(), ordering)
         sql, params = rows[: cap + 1].query.sql_with_params()
         quote = connections[self.db].ops.quote_name
-        direction = "DESC" if descending else "ASC"
-        found = list(
+        return list(
             self.model._default_manager.db_manager(self.db).raw(
                 f"SELECT matches.*, COUNT(*) OVER () AS matched FROM ({sql}) matches "
                 f"ORDER BY matches.{quote(key)} {direction}, matches.{quote('id')} "
@@ -105,8 +106,49 @@ class OrderedQuerySet(models.QuerySet):
                 [*params, limit],
             )
         )
-        total = found[0].matched if found else 0
-        return None if total > cap else (found, total)
+
+    def _first_counted_by_ids(self, ordering: str, limit: int, cap: int) -> list:
+        """PostgreSQL: the ids of at most cap + 1 matches first (as a capped
+        count reads them: often from indexes alone), then - only when there
+        are at most cap - the page's rows among them by primary key.
+
+        Reading whole rows in that first step let the planner prefer a merge
+        join for a search (its matches are ids from the search table,
+        models.UserSearch): at 1M users "zo" walked half the users table
+        (377 ms) where ids then rows take 41 ms. With more than cap matches
+        the rows are not read at all: one row of NULLs carries the count."""
+        manager = self.model._default_manager.db_manager(self.db)
+        ids, ids_params = (
+            self.order_by().values("pk")[: cap + 1].query.sql_with_params()
+        )
+        direction, key, rows = self._first_sort_key(manager.order_by(), ordering)
+        page, page_params = rows.query.sql_with_params()
+        quote = connections[self.db].ops.quote_name
+        table, pk = quote(self.model._meta.db_table), quote(self.model._meta.pk.column)
+        return list(
+            manager.raw(
+                f"WITH matches AS MATERIALIZED ({ids}), "
+                "counted AS (SELECT COUNT(*) AS matched FROM matches) "
+                "SELECT page.*, counted.matched FROM counted LEFT JOIN LATERAL "
+                f"({page} WHERE counted.matched <= %s "
+                f"AND {table}.{pk} = ANY(ARRAY(SELECT * FROM matches)) "
+                f"ORDER BY {quote(key)} {direction}, {table}.{pk} {direction} "
+                "LIMIT %s) AS page ON true "
+                f"ORDER BY page.{quote(key)} {direction}, page.{pk} {direction}",
+                [*ids_params, *page_params, cap, limit],
+            )
+        )
+
+    def _first_sort_key(
+        self, rows: QuerySet, ordering: str
+    ) -> tuple[str, str, QuerySet]:
+        """ASC/DESC, the column (or annotation) rows sort by, and rows with it."""
+        field = ordering.removeprefix("-")
+        direction = "DESC" if ordering.startswith("-") else "ASC"
+        if field in SORT_EXPRESSIONS:
+            rows = rows.annotate(first_sort_key=SORT_EXPRESSIONS[field]())
+            return direction, "first_sort_key", rows
+        return direction, self.model._meta.get_field(field).column, rows
 
     def sort_key_of(self, pk: int, ordering: str) -> tuple[Any, int] | None:
         """(sort value, id) of one row, as stored now (a primary-key lookup);
