@@ -12,6 +12,7 @@ from django.contrib.auth.models import UserManager as AuthUserManager
 from django.db import connections, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Lower
+from django.db.models.sql.where import AND
 
 from .access import permissions_beyond
 from .counting import EstimatedCountMixin
@@ -103,10 +104,28 @@ class UserQuerySet(OrderedQuerySet):
         """Count, but stop after cap + 1 rows: 'more than cap' is all a page needs."""
         # Without order_by() the LIMIT subquery keeps the list's ORDER BY and
         # PostgreSQL walks a sort index through every non-matching row.
-        return self.order_by()[: cap + 1].count()
+        return self.capped_ids(cap).count()
 
     async def acount_up_to(self, cap: int) -> int:
-        return await self.order_by()[: cap + 1].acount()
+        return await self.capped_ids(cap).acount()
+
+    def capped_ids(self, cap: int) -> QuerySet:
+        """The ids of at most cap + 1 of these rows, in no order. When a search
+        is the only filter (PostgreSQL), straight from the search table: every
+        copy there has its account, and probing users_user for each of a
+        common surname's 4,000 matches cost 7 of first_counted's 30 ms."""
+        matches = self._search_matches()
+        if matches is None:
+            return super().capped_ids(cap)
+        return matches[: cap + 1]
+
+    def _search_matches(self) -> QuerySet | None:
+        """The search table's matching ids if a search is all this filters."""
+        where = self.query.where
+        if where.connector != AND or where.negated or len(where.children) != 1:
+            return None
+        (only,) = where.children
+        return only.matches if isinstance(only, InSearchMatches) else None
 
     # Each read has an async twin (a-prefixed) on Django's native async ORM,
     # built from the same queryset so that both answer alike.

@@ -118,9 +118,7 @@ class OrderedQuerySet(models.QuerySet):
         (377 ms) where ids then rows take 41 ms. With more than cap matches
         the rows are not read at all: one row of NULLs carries the count."""
         manager = self.model._default_manager.db_manager(self.db)
-        ids, ids_params = (
-            self.order_by().values("pk")[: cap + 1].query.sql_with_params()
-        )
+        ids, ids_params = self.capped_ids(cap).query.sql_with_params()
         direction, key, rows = self._first_sort_key(manager.order_by(), ordering)
         page, page_params = rows.query.sql_with_params()
         quote = connections[self.db].ops.quote_name
@@ -138,6 +136,10 @@ class OrderedQuerySet(models.QuerySet):
                 [*ids_params, *page_params, cap, limit],
             )
         )
+
+    def capped_ids(self, cap: int) -> QuerySet:
+        """The ids of at most cap + 1 of these rows, in no order."""
+        return self.order_by().values("pk")[: cap + 1]
 
     def _first_sort_key(
         self, rows: QuerySet, ordering: str

@@ -41,6 +41,10 @@ class InSearchMatches(In):
     fetches exactly those.
     """
 
+    def __init__(self, lhs, matches):
+        super().__init__(lhs, matches)
+        self.matches = matches  # the ids' queryset (UserQuerySet.capped_ids)
+
     def as_sql(self, compiler, connection):
         if compiler.query.is_sliced:
             return super().as_sql(compiler, connection)

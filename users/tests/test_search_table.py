@@ -167,3 +167,34 @@ def test_the_search_reads_the_search_table():
     with connection.cursor() as cursor:
         cursor.execute("UPDATE users_usersearch SET username = 'someone'")
     assert found("ada") == set()  # the copy is what the search reads
+
+
+@pytest.mark.parametrize("ordering", ["-created_at", "full_name", "-last_login"])
+def test_a_search_alone_or_with_filters_pages_and_counts_alike(ordering):
+    """A search alone takes its ids from the search table (PostgreSQL); with
+    another filter, from users_user. Both answer as the plain queries do."""
+    for number in range(9):
+        UserFactory(
+            full_name=f"Ana Quinn {number % 4}",
+            is_active=bool(number % 3),
+        )
+    UserFactory(full_name="Someone Else")
+    for users in (User.objects.search("quinn"), User.objects.search("quinn").active()):
+        expected = list(users.sorted_by(ordering))
+        rows, total = users.first_counted(ordering, 4, cap=len(expected))
+        assert (rows, total) == (expected[:4], len(expected))
+        assert users.first_counted(ordering, 4, cap=len(expected) - 1) is None
+        assert users.count_up_to(100) == len(expected)
+        assert users.count_up_to(2) == 3
+
+
+@postgres_only
+def test_a_query_without_limit_fetches_exactly_the_matching_ids():
+    """Pages and capped counts keep the semi-join for the planner to walk a
+    sort index; a query without LIMIT collects the ids first."""
+    UserFactory(username="ada")
+    users = User.objects.search("ada")
+    assert '"id" = ANY(ARRAY(SELECT' in str(users.query)
+    assert '"id" IN (SELECT' in str(users[:26].query)
+    assert 'users_user"' not in str(users.capped_ids(10).query)
+    assert '"id" IN (SELECT' in str(users.active().capped_ids(10).query)
