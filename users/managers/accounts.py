@@ -78,7 +78,8 @@ class UserQuerySet(OrderedQuerySet):
         # do not pay for them.
         entries = self.model._meta.get_field(SEARCH_ENTRY).related_model.objects
         matches = entries.filter(match).values("user_id")
-        return self.filter(InSearchMatches(F("pk"), matches))
+        prefix = lookup == "istartswith"
+        return self.filter(InSearchMatches(F("pk"), matches, prefix=prefix))
 
     def _longest_searchable_value(self) -> int:
         return max(self.model._meta.get_field(f).max_length for f in SEARCH_FIELDS)

@@ -198,3 +198,17 @@ def test_a_query_without_limit_fetches_exactly_the_matching_ids():
     assert '"id" IN (SELECT' in str(users[:26].query)
     assert 'users_user"' not in str(users.capped_ids(10).query)
     assert '"id" IN (SELECT' in str(users.active().capped_ids(10).query)
+
+
+@postgres_only
+def test_a_prefix_sorted_by_a_searched_column_collects_its_ids_first():
+    """Its matches lie together in that order: a walk could pass most of the
+    table before the first one."""
+    UserFactory(username="zoe")
+    prefix = User.objects.search("zo")
+    assert "= ANY(ARRAY(SELECT" in str(prefix.sorted_by("full_name")[:26].query)
+    assert "= ANY(ARRAY(SELECT" in str(prefix.sorted_by("-email")[:26].query)
+    assert '"id" IN (SELECT' in str(prefix.sorted_by("-created_at")[:26].query)
+    substring = User.objects.search("zoe")
+    assert '"id" IN (SELECT' in str(substring.sorted_by("full_name")[:26].query)
+    assert list(prefix.sorted_by("full_name")[:26]) == list(substring)
