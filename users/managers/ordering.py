@@ -115,8 +115,9 @@ class OrderedQuerySet(models.QuerySet):
         Reading whole rows in that first step let the planner prefer a merge
         join for a search (its matches are ids from the search table,
         models.UserSearch): at 1M users "zo" walked half the users table
-        (377 ms) where ids then rows take 41 ms. With more than cap matches
-        the rows are not read at all: one row of NULLs carries the count."""
+        (377 ms on a busy machine) where ids then rows took 41 ms. With more
+        than cap matches the rows are not read at all: one row of NULLs
+        carries the count."""
         manager = self.model._default_manager.db_manager(self.db)
         ids, ids_params = self.capped_ids(cap).query.sql_with_params()
         direction, key, rows = self._first_sort_key(manager.order_by(), ordering)
