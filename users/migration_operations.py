@@ -104,8 +104,12 @@ class CopyIntoSearchTable(Operation):
     An INSERT statement copies its rows in one INSERT ... SELECT from its
     transition table (cheap for a COPY of a million rows); an UPDATE that
     changes email, username or full name upserts that row's copy (the WHEN
-    clause and the column list keep every other update - (de)activation,
-    logins - away from the trigger entirely); deletes cascade (the foreign key).
+    clause keeps every other update - (de)activation, logins - from queueing
+    the trigger at all); deletes cascade (the foreign key). The WHEN clause
+    compares whole rows through users_search_changed() rather than naming the
+    columns, as does the trigger (no UPDATE OF list): PostgreSQL refuses to
+    change the type of a column a trigger names, so a later max_length change
+    of users_user's columns would fail (test_sqlite_rebuilds makes one).
 
     The copy of existing rows runs after the triggers exist, in id ranges of
     BACKFILL_BATCH rows, each its own short transaction with ON CONFLICT DO
@@ -139,6 +143,9 @@ class CopyIntoSearchTable(Operation):
         for name in ("users_search_insert", "users_search_update"):
             schema_editor.execute(f"DROP TRIGGER IF EXISTS {name} ON users_user")
             schema_editor.execute(f"DROP FUNCTION IF EXISTS {name}()")
+        schema_editor.execute(
+            "DROP FUNCTION IF EXISTS users_search_changed(users_user, users_user)"
+        )
 
 
 SEARCH_COPY_SET = """
@@ -154,6 +161,12 @@ BEGIN
     RETURN NULL;
 END
 $$ LANGUAGE plpgsql;
+CREATE OR REPLACE FUNCTION users_search_changed(old users_user, new users_user)
+RETURNS boolean AS $$
+    SELECT old.email IS DISTINCT FROM new.email
+        OR old.username IS DISTINCT FROM new.username
+        OR old.full_name IS DISTINCT FROM new.full_name
+$$ LANGUAGE sql IMMUTABLE;
 CREATE OR REPLACE FUNCTION users_search_update() RETURNS trigger AS $$
 BEGIN
     INSERT INTO users_usersearch (user_id, email, username, full_name)
@@ -167,12 +180,8 @@ CREATE TRIGGER users_search_insert AFTER INSERT ON users_user
     REFERENCING NEW TABLE AS inserted
     FOR EACH STATEMENT EXECUTE FUNCTION users_search_insert();
 DROP TRIGGER IF EXISTS users_search_update ON users_user;
-CREATE TRIGGER users_search_update
-    AFTER UPDATE OF email, username, full_name ON users_user FOR EACH ROW
-    WHEN (OLD.email IS DISTINCT FROM NEW.email
-        OR OLD.username IS DISTINCT FROM NEW.username
-        OR OLD.full_name IS DISTINCT FROM NEW.full_name)
-    EXECUTE FUNCTION users_search_update();
+CREATE TRIGGER users_search_update AFTER UPDATE ON users_user FOR EACH ROW
+    WHEN (users_search_changed(OLD, NEW)) EXECUTE FUNCTION users_search_update();
 """
 BACKFILL_BATCH = 100_000
 BACKFILL_SQL = """

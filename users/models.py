@@ -230,9 +230,10 @@ class UserSearch(models.Model):
         primary_key=True,
         related_name="search_entry",
     )
-    email = models.CharField(max_length=254)
-    username = models.CharField(max_length=150)
-    full_name = models.CharField(max_length=255)
+    # text: a later change of users_user's column lengths needs no change here.
+    email = models.TextField()
+    username = models.TextField()
+    full_name = models.TextField()
 
     class Meta:
         indexes = [_trigram_index(field) for field in SEARCH_FIELDS]

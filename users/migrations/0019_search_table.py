@@ -27,9 +27,9 @@ class Migration(migrations.Migration):
                         to=settings.AUTH_USER_MODEL,
                     ),
                 ),
-                ("email", models.CharField(max_length=254)),
-                ("username", models.CharField(max_length=150)),
-                ("full_name", models.CharField(max_length=255)),
+                ("email", models.TextField()),
+                ("username", models.TextField()),
+                ("full_name", models.TextField()),
             ],
         ),
     ]
