@@ -92,6 +92,7 @@ def remove_imported(url: str, prefix: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("DELETE FROM users_user WHERE username LIKE %s", [f"{prefix}.%"])
         conn.execute("VACUUM ANALYZE users_user")
+        conn.execute("VACUUM ANALYZE users_usersearch")
 
 
 def cell(result: dict | None) -> str:

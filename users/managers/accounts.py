@@ -9,17 +9,21 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from asgiref.sync import sync_to_async
 from django.contrib.auth.models import UserManager as AuthUserManager
-from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet, Value
+from django.db import connections, transaction
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Lower
+from django.db.models.sql.where import AND
 
 from .access import permissions_beyond
 from .counting import EstimatedCountMixin
 from .ordering import OrderedQuerySet
-from .search import MIN_SUBSTRING_TERM, SEARCH_FIELDS, is_email
+from .search import MIN_SUBSTRING_TERM, SEARCH_FIELDS, InSearchMatches, is_email
 
 if TYPE_CHECKING:
     from ..models import User
+
+# The reverse one-to-one from User to its search entry (models.UserSearch).
+SEARCH_ENTRY = "search_entry"
 
 
 class UserQuerySet(OrderedQuerySet):
@@ -94,7 +98,15 @@ class UserQuerySet(OrderedQuerySet):
         match = Q()
         for field in SEARCH_FIELDS:
             match |= Q(**{f"{field}__{lookup}": term})
-        return self.filter(match)
+        if connections[self.db].vendor != "postgresql":
+            return self.filter(match)
+        # PostgreSQL: the trigram indexes are on the search table's copies of
+        # these columns (models.UserSearch), where writes that leave them alone
+        # do not pay for them.
+        entries = self.model._meta.get_field(SEARCH_ENTRY).related_model.objects
+        matches = entries.filter(match).values("user_id")
+        prefix = lookup == "istartswith"
+        return self.filter(InSearchMatches(F("pk"), matches, prefix=prefix))
 
     def _longest_searchable_value(self) -> int:
         return max(self.model._meta.get_field(f).max_length for f in SEARCH_FIELDS)
@@ -120,10 +132,28 @@ class UserQuerySet(OrderedQuerySet):
         """Count, but stop after cap + 1 rows: 'more than cap' is all a page needs."""
         # Without order_by() the LIMIT subquery keeps the list's ORDER BY and
         # PostgreSQL walks a sort index through every non-matching row.
-        return self.order_by()[: cap + 1].count()
+        return self.capped_ids(cap).count()
 
     async def acount_up_to(self, cap: int) -> int:
-        return await self.order_by()[: cap + 1].acount()
+        return await self.capped_ids(cap).acount()
+
+    def capped_ids(self, cap: int) -> QuerySet:
+        """The ids of at most cap + 1 of these rows, in no order. When a search
+        is the only filter (PostgreSQL), straight from the search table: every
+        copy there has its account, and probing users_user for each of a
+        common surname's 4,000 matches cost 7 of first_counted's 30 ms."""
+        matches = self._search_matches()
+        if matches is None:
+            return super().capped_ids(cap)
+        return matches[: cap + 1]
+
+    def _search_matches(self) -> QuerySet | None:
+        """The search table's matching ids if a search is all this filters."""
+        where = self.query.where
+        if where.connector != AND or where.negated or len(where.children) != 1:
+            return None
+        (only,) = where.children
+        return only.matches if isinstance(only, InSearchMatches) else None
 
     # Each read has an async twin (a-prefixed) on Django's native async ORM,
     # built from the same queryset so that both answer alike.

@@ -79,43 +79,91 @@ class OrderedQuerySet(models.QuerySet):
         self, ordering: str, limit: int, cap: int
     ) -> tuple[list, int] | None:
         """The first `limit` rows in ordering and how many rows there are, from
-        one read, when there are at most `cap`; None when there are more.
+        one query, when there are at most `cap`; None when there are more.
 
-        The rows are read once, unordered (a search's bitmap scan), counted,
-        and sorted only when there are at most cap of them. The usual "ordered
-        page, then a capped count" reads a few thousand matches twice, and for
-        the page walks the sort index past every row that does not match: at
-        1M users a common surname took 27 + 11 ms that way (bench/measure.py,
-        "search common surname"). Past the cap nothing is sorted, so the read
-        costs what the capped count it replaces would have."""
-        field, descending = ordering.removeprefix("-"), ordering.startswith("-")
-        sort_key = SORT_EXPRESSIONS[field]() if field in SORT_EXPRESSIONS else F(field)
-        # Only id and the sort key are kept while counting: the page's rows
-        # are read by id afterwards.
-        matches = self.order_by().annotate(first_sort_key=sort_key)
-        sql, params = matches.values("id", "first_sort_key")[
-            : cap + 1
-        ].query.sql_with_params()
+        The matches are read once, unordered, then counted, and sorted only
+        when there are at most cap of them. The usual "ordered page, then a
+        capped count" reads a few thousand matches twice, and for the page
+        walks the sort index past every row that does not match: at 1M users a
+        common surname took 27 + 11 ms that way (bench/measure.py, "search
+        common surname"). Past the cap nothing is sorted or read beyond ids."""
+        if connections[self.db].vendor == "postgresql":
+            found = self._first_counted_by_ids(ordering, limit, cap)
+        else:
+            found = self._first_counted_in_one_pass(ordering, limit, cap)
+        total = found[0].matched if found else 0
+        found = [row for row in found if row.pk is not None]
+        return None if total > cap else (found, total)
+
+    def _first_counted_in_one_pass(self, ordering: str, limit: int, cap: int) -> list:
+        """Ids and sort keys of at most cap + 1 matches, counted; the page's
+        rows read by id only when there are at most cap. With more (or none),
+        one row of NULLs carries the count."""
+        direction, key, rows = self._first_sort_key(self.order_by(), ordering)
+        matches = rows.annotate(page_key=F(key)) if key != "first_sort_key" else rows
+        key = "page_key" if key != "first_sort_key" else key
+        sql, params = matches.values("id", key)[: cap + 1].query.sql_with_params()
         quote = connections[self.db].ops.quote_name
         table = quote(self.model._meta.db_table)
-        direction = "DESC" if descending else "ASC"
-        found = list(
+        return list(
             self.model._default_manager.db_manager(self.db).raw(
                 f"WITH matches AS MATERIALIZED ({sql}), "
                 "counted AS (SELECT COUNT(*) AS total FROM matches) "
                 f"SELECT {table}.*, counted.total AS matched FROM counted "
-                "LEFT JOIN (SELECT id AS page_id, first_sort_key AS page_key "
+                f"LEFT JOIN (SELECT id AS page_id, {key} AS page_key "
                 "FROM matches WHERE (SELECT total FROM counted) <= %s "
-                f"ORDER BY first_sort_key {direction}, id {direction} LIMIT %s) page "
+                f"ORDER BY {key} {direction}, id {direction} LIMIT %s) page "
                 f"ON 1 = 1 LEFT JOIN {table} ON {table}.id = page.page_id "
                 f"ORDER BY page.page_key {direction}, page.page_id {direction}",
                 [*params, cap, limit],
             )
         )
-        total = found[0].matched  # one row at least: the count's
-        if total > cap:
-            return None
-        return ([], 0) if not total else (found, total)
+
+    def _first_counted_by_ids(self, ordering: str, limit: int, cap: int) -> list:
+        """PostgreSQL: the ids of at most cap + 1 matches first (as a capped
+        count reads them: often from indexes alone), then - only when there
+        are at most cap - the page's rows among them by primary key.
+
+        Reading whole rows in that first step let the planner prefer a merge
+        join for a search (its matches are ids from the search table,
+        models.UserSearch): at 1M users "zo" walked half the users table
+        (377 ms on a busy machine) where ids then rows took 41 ms. With more
+        than cap matches the rows are not read at all: one row of NULLs
+        carries the count."""
+        manager = self.model._default_manager.db_manager(self.db)
+        ids, ids_params = self.capped_ids(cap).query.sql_with_params()
+        direction, key, rows = self._first_sort_key(manager.order_by(), ordering)
+        page, page_params = rows.query.sql_with_params()
+        quote = connections[self.db].ops.quote_name
+        table, pk = quote(self.model._meta.db_table), quote(self.model._meta.pk.column)
+        return list(
+            manager.raw(
+                f"WITH matches AS MATERIALIZED ({ids}), "
+                "counted AS (SELECT COUNT(*) AS matched FROM matches) "
+                "SELECT page.*, counted.matched FROM counted LEFT JOIN LATERAL "
+                f"({page} WHERE counted.matched <= %s "
+                f"AND {table}.{pk} = ANY(ARRAY(SELECT * FROM matches)) "
+                f"ORDER BY {quote(key)} {direction}, {table}.{pk} {direction} "
+                "LIMIT %s) AS page ON true "
+                f"ORDER BY page.{quote(key)} {direction}, page.{pk} {direction}",
+                [*ids_params, *page_params, cap, limit],
+            )
+        )
+
+    def capped_ids(self, cap: int) -> QuerySet:
+        """The ids of at most cap + 1 of these rows, in no order."""
+        return self.order_by().values("pk")[: cap + 1]
+
+    def _first_sort_key(
+        self, rows: QuerySet, ordering: str
+    ) -> tuple[str, str, QuerySet]:
+        """ASC/DESC, the column (or annotation) rows sort by, and rows with it."""
+        field = ordering.removeprefix("-")
+        direction = "DESC" if ordering.startswith("-") else "ASC"
+        if field in SORT_EXPRESSIONS:
+            rows = rows.annotate(first_sort_key=SORT_EXPRESSIONS[field]())
+            return direction, "first_sort_key", rows
+        return direction, self.model._meta.get_field(field).column, rows
 
     def sort_key_of(self, pk: int, ordering: str) -> tuple[Any, int] | None:
         """(sort value, id) of one row, as stored now (a primary-key lookup);

@@ -213,7 +213,7 @@ def test_a_merge_into_a_populated_table_leaves_the_indexes_as_they_were(tmp_path
     run(write(tmp_path, HEADER + "ada,ada@example.com,Ada,,,\n"))
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT reloptions FROM pg_class WHERE relname LIKE 'users_user_%%_trgm'"
+            "SELECT reloptions FROM pg_class WHERE relname LIKE 'users_search_%%_trgm'"
         )
         assert {tuple(row[0]) for row in cursor.fetchall()} == {("fastupdate=off",)}
     assert User.objects.search("ada").count() == 1

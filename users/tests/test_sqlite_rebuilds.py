@@ -19,10 +19,10 @@ from django.db.migrations.writer import MigrationWriter
 
 import users
 from noogh_site.sqlite import casing
-from users.models import User
+from users.models import User, UserSearch
 
 from .factories import UserFactory
-from .test_migrations import TRIGRAM_INDEXES
+from .test_migrations import TRIGRAM_INDEXES, search_indexes
 from .test_username_limit import insert_raw
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -108,6 +108,11 @@ def test_a_generated_rebuilding_migration_applies_and_reverts(migrations_copy):
         with connection.cursor() as cursor:
             cursor.execute("SELECT role, full_name FROM users_user")
             assert cursor.fetchall() == [("member", "Before")]
+            # The widened column still reaches the search's copy (PostgreSQL).
+            cursor.execute("UPDATE users_user SET full_name = %s", ["y" * 300])
+            assert_search_table_follows("y" * 300)
+            cursor.execute("UPDATE users_user SET full_name = 'Before'")
+        assert_search_table_follows("Before")
         assert_rules_hold()
         call_command("migrate", "users", latest_migration(), verbosity=0)
         assert schema() == before
@@ -115,7 +120,12 @@ def test_a_generated_rebuilding_migration_applies_and_reverts(migrations_copy):
     finally:
         call_command("migrate", "users", latest_migration(), verbosity=0)
     if connection.vendor == "postgresql":
-        assert set(before["constraints"]) >= TRIGRAM_INDEXES
+        assert search_indexes() >= TRIGRAM_INDEXES
+
+
+def assert_search_table_follows(full_name: str) -> None:
+    copies = list(UserSearch.objects.values_list("full_name", flat=True))
+    assert copies == ([full_name] if connection.vendor == "postgresql" else [])
 
 
 def assert_rules_hold():
