@@ -228,7 +228,7 @@ class UserSearch(models.Model):
     logins paid the same for last_login. Here they are touched only when an
     email, username or full name changes.
 
-    Database triggers keep it in step (migration 0019), so every write path,
+    Database triggers keep it in step (migration 0021), so every write path,
     raw SQL and COPY included, does without knowing: one INSERT ... SELECT per
     INSERT statement (a transition table), an upsert per row whose searched
     columns change, ON DELETE CASCADE. The table exists on SQLite too but stays
@@ -249,6 +249,8 @@ class UserSearch(models.Model):
 
     class Meta:
         indexes = [_trigram_index(field) for field in SEARCH_FIELDS]
+        # Kept by triggers, never by people: no permissions to grant.
+        default_permissions = ()
 
     def __str__(self) -> str:
         return self.username

@@ -31,5 +31,7 @@ class Migration(migrations.Migration):
                 ("username", models.TextField()),
                 ("full_name", models.TextField()),
             ],
+            # Kept by triggers, never by people: no permissions to grant.
+            options={"default_permissions": ()},
         ),
     ]
