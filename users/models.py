@@ -1,12 +1,11 @@
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import PermissionsMixin
 from django.contrib.auth.validators import UnicodeUsernameValidator
-from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import Lower, Upper
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -14,7 +13,6 @@ from django.utils.translation import gettext_lazy as _
 
 from .managers.accounts import UserManager
 from .managers.ordering import last_login_key
-from .managers.search import SEARCH_FIELDS
 from .managers.trail import AuditEventManager
 
 # Violation code -> field: a case-insensitive duplicate is reported beside its
@@ -34,21 +32,6 @@ EDITABLE_FIELDS = (
     "is_superuser",
 )
 SORT_FIELDS = ("created_at", "full_name", "email", "username")
-
-
-def _trigram_index(field: str) -> GinIndex:
-    # On the search table (UserSearch), not on users_user: see its docstring.
-    # icontains compiles to UPPER(col::text) LIKE UPPER(%s) on PostgreSQL, so the
-    # trigram index must be on Upper(col) for the planner to use it.
-    # fastupdate off: with it on, every write parks index entries in a pending
-    # list that each search scans linearly until vacuum merges it; under steady
-    # edits (measured: 10k pending entries after 3 minutes of load) the planner
-    # gave up on the index. Reads far outnumber writes here.
-    return GinIndex(
-        OpClass(Upper(field), name="gin_trgm_ops"),
-        name=f"users_search_{field}_trgm",
-        fastupdate=False,
-    )
 
 
 def _sort_index(field: str) -> models.Index:
@@ -216,46 +199,6 @@ def _duplicates_on_fields(error_dict: dict) -> dict:
     return moved
 
 
-class UserSearch(models.Model):
-    """What the search reads on PostgreSQL: a copy of each account's searched
-    columns, under the three GIN trigram indexes.
-
-    On users_user those indexes made every other write slow: a row's update is
-    not HOT (rows lie in created_at order, and an UPDATE rarely finds room on
-    its page), so each new row version got entries in all eleven indexes, and
-    the GIN ones cost most. Deactivating 100,000 of 1M accounts took 22 s,
-    24 of the UPDATE's 30 s (EXPLAIN ANALYZE) going into the trigram indexes;
-    logins paid the same for last_login. Here they are touched only when an
-    email, username or full name changes.
-
-    Database triggers keep it in step (migration 0021), so every write path,
-    raw SQL and COPY included, does without knowing: one INSERT ... SELECT per
-    INSERT statement (a transition table), an upsert per row whose searched
-    columns change, ON DELETE CASCADE. The table exists on SQLite too but stays
-    empty there: SQLite has no trigram indexes and searches users_user itself
-    (managers.accounts.UserQuerySet.search).
-    """
-
-    user = models.OneToOneField(
-        User,
-        on_delete=models.DB_CASCADE,
-        primary_key=True,
-        related_name="search_entry",
-    )
-    # text: a later change of users_user's column lengths needs no change here.
-    email = models.TextField()
-    username = models.TextField()
-    full_name = models.TextField()
-
-    class Meta:
-        indexes = [_trigram_index(field) for field in SEARCH_FIELDS]
-        # Kept by triggers, never by people: no permissions to grant.
-        default_permissions = ()
-
-    def __str__(self) -> str:
-        return self.username
-
-
 class AuditEvent(models.Model):
     """Who did what to which account, from where, and what changed.
 
@@ -330,5 +273,6 @@ class AuditEvent(models.Model):
 # Session records and personal API tokens live in their own modules,
 # registered with the app here, in this order (content types are made in it).
 from .usersession import UserSession  # noqa: E402, F401, I001
+from .usersearch import UserSearch  # noqa: E402, F401
 from .apitoken import ApiToken  # noqa: E402, F401
 from .suspension import Suspension  # noqa: E402, F401
