@@ -11,11 +11,8 @@ from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import migrations
 from django.db.models.functions import Upper
 
-from users.migration_operations import (
-    AddIndexWithoutLocking,
-    CopyIntoSearchTable,
-    analyze_search_table,
-)
+from users.migration_operations import AddIndexWithoutLocking
+from users.search_table_operations import CopyIntoSearchTable, analyze_search_table
 
 FIELDS = ("email", "username", "full_name")
 
