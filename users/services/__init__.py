@@ -31,7 +31,12 @@ from .bulk import BulkRefused, bulk_undo, undo_deadline, undo_refusal, users_bul
 from .erasure import user_erase
 from .groups import group_delete, group_save
 from .imports import ImportConflict, ImportRefused, users_import
-from .lifecycle import user_lift_suspension, user_set_active_until, user_suspend
+from .lifecycle import (
+    check_end_date,
+    user_lift_suspension,
+    user_set_active_until,
+    user_suspend,
+)
 from .links import user_invite, user_send_password_link, users_send_password_links
 from .lockouts import lockout_forgive, lockout_lift
 from .mfa import (
@@ -69,6 +74,7 @@ __all__ = [
     "auser_set_password",
     "auser_update",
     "bulk_undo",
+    "check_end_date",
     "group_delete",
     "group_save",
     "lifecycle_run",

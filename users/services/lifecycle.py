@@ -6,7 +6,7 @@ locks its rows (base.lock), checks users.permissions on them, and records one
 audit event. The lifecycle run (services.policy) applies the end dates.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -19,12 +19,36 @@ from .base import FROM_REQUEST, end_sessions, lock, resolve_actor
 
 Action = AuditEvent.Action
 SUSPENSION_FIELDS = ("reason", "note", "until", "message")
-IN_THE_PAST = "Choose a time in the future."
+IN_THE_PAST = "Choose a time in the future: this one has passed."
+# No time zone is further from UTC; PostgreSQL refuses offsets past ±15:59.
+LARGEST_UTC_OFFSET = timedelta(hours=14)
+# Far enough for any contract or suspension, and far from year 10000, which a
+# late moment with a western offset reaches in UTC (stored, it could not be
+# read back).
+FURTHEST_AHEAD = timedelta(days=100 * 365)
+
+
+def check_end_date(when: datetime | None) -> None:
+    """An end date (a suspension's, an account's access) that can be stored
+    and read back: in the future, within a century, a real UTC offset."""
+    if when is None:
+        return
+    offset = when.utcoffset()
+    if offset is not None and abs(offset) > LARGEST_UTC_OFFSET:
+        raise ValidationError(
+            "The UTC offset must lie between -14:00 and +14:00.", code="offset"
+        )
+    if when <= timezone.now():
+        raise ValidationError(IN_THE_PAST, code="past")
+    if when > timezone.now() + FURTHEST_AHEAD:
+        raise ValidationError("Choose a time within the next 100 years.", code="far")
 
 
 def _in_the_future(field: str, when: datetime | None) -> None:
-    if when is not None and when <= timezone.now():
-        raise ValidationError({field: ValidationError(IN_THE_PAST, code="past")})
+    try:
+        check_end_date(when)
+    except ValidationError as error:
+        raise ValidationError({field: error}) from None
 
 
 def _validated(user: User, fields: dict) -> Suspension:

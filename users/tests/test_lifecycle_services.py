@@ -1,7 +1,7 @@
 """Suspensions and ends of access through the services, and the lifecycle
 run through `manage.py lifecycle`: rules, audit trail, sessions."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from io import StringIO
 
 import pytest
@@ -226,3 +226,22 @@ def test_the_last_active_superuser_is_left_and_reported():
     only.refresh_from_db()
     assert only.is_active and "Left as it is: root" in output
     assert "Deactivated 1 account(s)" in output
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        "9999-12-31T23:59:59-01:00",  # year 10000 in UTC: could not be read back
+        "2030-01-01T00:00:00+15:00",  # no time zone is that far from UTC
+        "2200-01-01T00:00:00+00:00",  # beyond a century
+    ],
+)
+def test_end_dates_that_could_not_be_stored_are_refused(when):
+    account = UserFactory()
+    with pytest.raises(ValidationError) as refused:
+        services.user_set_active_until(
+            actor=None, user=account, active_until=datetime.fromisoformat(when)
+        )
+    assert "active_until" in refused.value.message_dict
+    account.refresh_from_db()
+    assert account.active_until is None

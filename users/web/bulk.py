@@ -63,7 +63,8 @@ class BulkActionView(StaffPermissionRequiredMixin, View):
         # A confirmation names the count it saw: without one, ask (again).
         if form.cleaned_data["confirm"] and form.cleaned_data["expected"] is not None:
             return self.act(request, form, params, users)
-        if form.at_once():
+        # Nothing to change: the confirmation page says so, rather than a 409.
+        if form.at_once() and users.changed_by(form.cleaned_data["action"]).exists():
             return self.act(request, form, params, users)
         return confirmation(request, form, params, users)
 

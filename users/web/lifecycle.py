@@ -14,13 +14,12 @@ from ..suspension import MAX_TEXT
 from .access import AccountFormView, StaffPermissionRequiredMixin
 from .back import BackToListMixin
 
-IN_THE_PAST = "Choose a time in the future: this one has passed."
 WHEN = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
 def _future(value):
-    if value is not None and value <= timezone.now():
-        raise ValidationError(IN_THE_PAST, code="past")
+    # The service says it again under lock; here it is a field error at once.
+    services.check_end_date(value)
     return value
 
 
