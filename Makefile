@@ -48,14 +48,15 @@ migration-lint: $(VENV)/.dev
 
 # The everyday suite, on SQLite unless DATABASE_URL points at PostgreSQL, on
 # every core (pytest-xdist; PYTEST_ARGS="-n 0" runs it in one process): all but
-# the browser tests and those marked slow (servers, subprocesses, deliberate waits).
+# the browser tests and those marked slow (servers, subprocesses, deliberate
+# waits). ALL=1 runs everything, browser tests in Chromium included: what CI runs.
+TEST_SELECTION = $(if $(filter 1,$(ALL)),,-m "not browser and not slow")
 test: $(VENV)/.dev
-	$(VENV)/bin/pytest -n auto --dist worksteal -m "not browser and not slow" $(PYTEST_ARGS)
-	@echo "(browser and slow tests left out: make test-all runs everything)"
+	$(VENV)/bin/pytest -n auto --dist worksteal $(TEST_SELECTION) $(PYTEST_ARGS)
+	@$(if $(filter 1,$(ALL)),true,echo "(browser and slow tests left out: make test ALL=1 runs everything)")
 
-# Everything, browser tests in Chromium included: what CI runs, on both databases.
-test-all: $(VENV)/.dev
-	$(VENV)/bin/pytest -n auto --dist worksteal $(PYTEST_ARGS)
+test-all:
+	$(MAKE) test ALL=1
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
