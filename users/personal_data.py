@@ -13,7 +13,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
 from . import attempts, factors
-from .models import AuditEvent, User, UserSession
+from .models import AuditEvent, Suspension, User, UserSession
 
 FORMAT = "noogh subject access export, version 1"
 ACCOUNT_FIELDS = [
@@ -27,7 +27,9 @@ ACCOUNT_FIELDS = [
     "created_at",
     "updated_at",
     "last_login",
+    "active_until",
 ]
+SUSPENSION_FIELDS = ["reason", "note", "until", "message", "at"]
 SESSION_FIELDS = ["created_at", "last_seen_at", "expires_at", "ip", "browser"]
 SIGN_IN_FIELDS = ["attempt_time", "ip_address", "user_agent", "path_info"]
 EVENT_FIELDS = ["at", "action", "actor_label", "target_label", "ip", "changes"]
@@ -38,6 +40,11 @@ dumps = partial(json.dumps, cls=DjangoJSONEncoder, ensure_ascii=False)
 def account(user: User) -> dict:
     profile = {name: getattr(user, name) for name in ACCOUNT_FIELDS}
     return profile | {"can_log_in_with_password": user.has_usable_password()}
+
+
+def suspension(user: User) -> dict | None:
+    """The suspension in force, or None; past ones are in the audit events."""
+    return Suspension.objects.filter(user=user).values(*SUSPENSION_FIELDS).first()
 
 
 def access(user: User) -> dict:
@@ -73,7 +80,8 @@ def streamed_sections(user: User) -> dict[str, Iterable[dict]]:
 def json_chunks(user: User) -> Iterator[str]:
     """The document, a piece at a time (a StreamingHttpResponse's content)."""
     head = {"format": FORMAT, "generated_at": timezone.now()}
-    head |= {"account": account(user)} | access(user)
+    head |= {"account": account(user), "suspension": suspension(user)}
+    head |= access(user)
     yield "{\n" + ",\n".join(
         f" {dumps(key)}: {dumps(value)}" for key, value in head.items()
     )

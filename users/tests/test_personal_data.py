@@ -2,12 +2,15 @@
 an account, from the user's page, the admin and the command."""
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from users import services
 from users.models import AuditEvent
@@ -80,6 +83,36 @@ def test_events_the_account_caused_are_in_it(client, login):
         "deactivate",
         target.username,
     )
+
+
+def test_a_suspension_and_an_end_of_access_are_in_it(client, login):
+    actor = login("superuser")
+    account = UserFactory()
+    until = (timezone.now() + timedelta(days=3)).replace(microsecond=0)
+    services.user_set_active_until(
+        actor=actor, user=account, active_until=until + timedelta(days=30)
+    )
+    services.user_suspend(
+        actor=actor,
+        user=account,
+        reason="abuse",
+        note=HOSTILE_NAME,
+        until=until,
+        message="Write to abuse@example.com",
+    )
+    document = download(client, account)
+    suspension = document["suspension"]
+    assert (suspension["reason"], suspension["note"]) == ("abuse", HOSTILE_NAME)
+    assert suspension["message"] == "Write to abuse@example.com"
+    assert parse_datetime(suspension["until"]) == until
+    assert parse_datetime(document["account"]["active_until"]) > until
+    assert document["account"]["is_active"] is False
+
+    services.user_lift_suspension(actor=actor, user=account)
+    document = download(client, account)
+    assert document["suspension"] is None
+    actions = [event["action"] for event in document["audit_events_about_account"]]
+    assert {"suspend", "lift"} <= set(actions)
 
 
 def test_the_export_is_recorded_before_it_streams(client, login):
