@@ -9,6 +9,7 @@ from typing import Any
 from django.db import connection
 
 from ..models import AuditEvent, User
+from .chain import field_digest
 
 # The fields of an account whose values the trail holds and erasure replaces.
 IDENTIFYING_FIELDS = ("username", "email", "full_name")
@@ -25,16 +26,19 @@ def pseudonymise_trail(
     other text (e.g. "reset sent to a@x"), and the addresses it acted from.
     account holds the values as they are now; earlier ones come from the trail.
     Other columns, and other accounts' events, stay as they were. Each event
-    is written once."""
+    is written once, with the chain digest of each field it rewrote as it was
+    (`redacted`), so that its hash still holds (audit.chain)."""
     about = AuditEvent.objects.filter(target_id=account.pk)
     by = AuditEvent.objects.filter(actor_id=account.pk)
     values = _identifying_values(account, about, by)
     replacements = {value: pseudonym(field, value) for value, field in values.items()}
     quoted = _quoted_pattern(replacements)
     changed = []
-    columns = ("id", "target_id", "actor_id", *REWRITTEN)
+    columns = ("id", "target_id", "actor_id", "redacted", *REWRITTEN)
     rows = (about | by).order_by().values_list(*columns)
-    for pk, target_id, actor_id, *before in rows.iterator(chunk_size=batch_size):
+    for pk, target_id, actor_id, redacted, *before in rows.iterator(
+        chunk_size=batch_size
+    ):
         target_label, actor_label, ip, changes = before
         if target_id == account.pk:
             target_label = replacements.get(target_label, target_label)
@@ -43,42 +47,64 @@ def pseudonymise_trail(
         changes = _scrub(changes, replacements, quoted)
         after = [target_label, actor_label, ip, changes]
         if after != before:
-            changed.append((pk, *after))
+            redacted = _redacted(redacted, before, after)
+            changed.append((pk, *after, redacted))
         if len(changed) == batch_size:
             _store_rewritten(changed)
             changed = []
     _store_rewritten(changed)
 
 
-# The columns pseudonymise_trail may rewrite.
+# The columns pseudonymise_trail may rewrite (all of audit.chain.PERSONAL).
 REWRITTEN = ("target_label", "actor_label", "ip", "changes")
 
 
+def _redacted(redacted: dict | None, before: list, after: list) -> dict:
+    """The chain digests of the fields this rewrite changes, as they were
+    first sealed: a field an earlier erasure rewrote keeps its digest."""
+    digests = dict(redacted or {})
+    for field, old, new in zip(REWRITTEN, before, after, strict=True):
+        if old != new:
+            digests.setdefault(field, field_digest(field, old))
+    return digests
+
+
 def _store_rewritten(rows: list[tuple]) -> None:
-    """Write rows of (id, *REWRITTEN). On PostgreSQL one UPDATE joined to the
-    new values: Django's bulk_update builds a CASE with a branch per row,
-    which PostgreSQL evaluates row by row (~15 s for 10,000 events)."""
+    """Write rows of (id, *REWRITTEN, redacted). On PostgreSQL one UPDATE
+    joined to the new values: Django's bulk_update builds a CASE with a branch
+    per row, which PostgreSQL evaluates row by row (~15 s for 10,000 events).
+    The transaction says it is an erasure: the audit table's trigger lets it
+    change only these columns, and only with their digests kept."""
     if not rows:
         return
+    columns = (*REWRITTEN, "redacted")
     if connection.vendor != "postgresql":
         events = [
-            AuditEvent(pk, **dict(zip(REWRITTEN, new, strict=True)))
-            for pk, *new in rows
+            AuditEvent(pk, **dict(zip(columns, new, strict=True))) for pk, *new in rows
         ]
-        AuditEvent.objects.bulk_update(events, REWRITTEN, batch_size=500)
+        AuditEvent.objects.bulk_update(events, columns, batch_size=500)
         return
-    values = ", ".join(["(%s, %s, %s, %s::inet, %s::jsonb)"] * len(rows))
+    values = ", ".join(["(%s, %s, %s, %s::inet, %s::jsonb, %s::jsonb)"] * len(rows))
     params = [
         value
-        for pk, target_label, actor_label, ip, changes in rows
-        for value in (pk, target_label, actor_label, ip, json.dumps(changes))
+        for pk, target_label, actor_label, ip, changes, redacted in rows
+        for value in (
+            pk,
+            target_label,
+            actor_label,
+            ip,
+            json.dumps(changes),
+            json.dumps(redacted),
+        )
     ]
     with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('noogh.audit_erasure', 'on', true)")
         cursor.execute(
             f"""UPDATE {AuditEvent._meta.db_table} AS event
             SET target_label = new.target_label, actor_label = new.actor_label,
-                ip = new.ip, changes = new.changes
-            FROM (VALUES {values}) AS new (id, target_label, actor_label, ip, changes)
+                ip = new.ip, changes = new.changes, redacted = new.redacted
+            FROM (VALUES {values})
+                AS new (id, target_label, actor_label, ip, changes, redacted)
             WHERE event.id = new.id""",
             params,
         )

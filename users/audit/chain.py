@@ -1,0 +1,185 @@
+"""The trail's hash chain: each sealed event's hash covers the one before it,
+so a change, a deletion or an insertion anywhere shows when the chain is
+verified again.
+
+    hash(n) = sha256(hash(n - 1) || canonical(n))
+
+canonical(n) is the event's chain position, id, time, action, actor and
+target ids and batch, as they are, and its four fields that may hold
+personal data (actor and target labels, client address, changes) as keyed
+digests (HMAC, ERASURE_KEY; users.pseudonyms). Erasure rewrites those fields
+and records, per field it rewrote, the digest it had before (`redacted`), so
+an erased event still hashes as it was sealed, and neither its hash nor its
+record lets anyone test a guess at the erased values without the key.
+
+Events arrive unsealed (seq and hash NULL), so that writing - one event or a
+million-row INSERT ... SELECT - stays what it was. seal() gives them their
+chain positions in id order, in batches, each batch one transaction under a
+PostgreSQL advisory lock: two sealers take turns and never fork the chain.
+An event whose transaction commits late simply gets a later position.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC
+
+from django.db import connection, transaction
+
+from ..models import AuditCheckpoint, AuditEvent
+from ..pseudonyms import keyed_digest
+
+GENESIS = "0" * 64
+# The fields that may hold personal data: digests in the canonical form.
+PERSONAL = ("actor_label", "target_label", "ip", "changes")
+PLAIN = ("id", "at", "action", "actor_id", "target_id", "batch")
+COLUMNS = (*PLAIN, *PERSONAL, "redacted")
+BATCH_SIZE = 5000
+# pg_advisory_xact_lock's key for sealing and purging ("audit chain").
+LOCK_KEY = 0x61756469745F63
+
+
+def _json(value) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def field_digest(field: str, value) -> str:
+    """What canonical() holds of a personal field's value."""
+    plain = str(value) if field == "ip" and value is not None else value
+    return keyed_digest(f"audit.{field}", _json(plain))
+
+
+def canonical(seq: int, row: dict) -> bytes:
+    redacted = row["redacted"] or {}
+    at = row["at"].astimezone(UTC).isoformat()
+    batch = str(row["batch"]) if row["batch"] else None
+    plain = [seq, row["id"], at, row["action"], row["actor_id"], row["target_id"]]
+    digests = [redacted.get(f) or field_digest(f, row[f]) for f in PERSONAL]
+    return _json([*plain, batch, *digests]).encode()
+
+
+def link(previous: str, seq: int, row: dict) -> str:
+    return hashlib.sha256(previous.encode() + canonical(seq, row)).hexdigest()
+
+
+def start() -> tuple[int, str]:
+    """Where verification starts: the purge's checkpoint, or the genesis."""
+    checkpoint = AuditCheckpoint.objects.first()
+    return (checkpoint.seq, checkpoint.hash) if checkpoint else (0, GENESIS)
+
+
+def head() -> tuple[int, str]:
+    """The last sealed event's (seq, hash), or start() when there is none."""
+    sealed = AuditEvent.objects.filter(seq__isnull=False).order_by("-seq")
+    last = sealed.values_list("seq", "hash").first()
+    return last or start()
+
+
+def lock_chain() -> None:
+    """Take turns with other sealers and the purge, until the transaction ends."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+
+
+def seal(*, batch_size: int = BATCH_SIZE) -> int:
+    """Seal every event committed so far; returns how many."""
+    sealed = 0
+    while count := _seal_batch(max(batch_size, 1)):
+        sealed += count
+    return sealed
+
+
+@transaction.atomic
+def _seal_batch(size: int) -> int:
+    lock_chain()
+    seq, previous = head()
+    waiting = AuditEvent.objects.filter(seq__isnull=True).order_by("id")
+    rows = list(waiting.values(*COLUMNS)[:size])
+    links = []
+    for row in rows:
+        seq += 1
+        previous = link(previous, seq, row)
+        links.append((row["id"], seq, previous))
+    _store_links(links)
+    return len(rows)
+
+
+def _store_links(links: list[tuple[int, int, str]]) -> None:
+    if not links:
+        return
+    if connection.vendor != "postgresql":
+        events = [AuditEvent(pk, seq=seq, hash=h) for pk, seq, h in links]
+        AuditEvent.objects.bulk_update(events, ["seq", "hash"], batch_size=500)
+        return
+    values = ", ".join(["(%s::bigint, %s::bigint, %s)"] * len(links))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""UPDATE {AuditEvent._meta.db_table} AS event
+            SET seq = new.seq, hash = new.hash
+            FROM (VALUES {values}) AS new (id, seq, hash)
+            WHERE event.id = new.id AND event.seq IS NULL""",
+            [value for link in links for value in link],
+        )
+
+
+@dataclass
+class Break:
+    """The first broken link: the event where the chain stops holding."""
+
+    event_id: int
+    seq: int
+    expected: str
+    found: str
+    reason: str
+
+
+@dataclass
+class Report:
+    start: tuple[int, str]
+    head: tuple[int, str]
+    checked: int
+    unsealed: int
+    broken: Break | None
+
+
+def verify(*, chunk_size: int = BATCH_SIZE) -> Report:
+    """Walk the sealed events in chain order from start(), recomputing each
+    hash; stop at the first that does not hold."""
+    first = seq, previous = start()
+    checked = 0
+    sealed = AuditEvent.objects.filter(seq__isnull=False).order_by("seq")
+    rows = sealed.values("seq", "hash", *COLUMNS).iterator(chunk_size=chunk_size)
+    broken = None
+    for row in rows:
+        broken = _check(row, seq + 1, previous)
+        if broken:
+            break
+        seq, previous = row["seq"], row["hash"]
+        checked += 1
+    unsealed = AuditEvent.objects.filter(seq__isnull=True).count()
+    return Report(first, (seq, previous), checked, unsealed, broken)
+
+
+def _check(row: dict, seq: int, previous: str) -> Break | None:
+    if row["seq"] != seq:
+        reason = (
+            f"chain positions {seq}-{row['seq'] - 1} are missing (deleted events)"
+            if row["seq"] > seq
+            else f"chain position {row['seq']} repeats (a forked chain)"
+        )
+        return Break(row["id"], row["seq"], f"position {seq}", str(row["seq"]), reason)
+    expected = link(previous, seq, row)
+    if expected == row["hash"]:
+        return None
+    reason = "the event or its hash was changed, or the chain before it rewritten"
+    return Break(row["id"], seq, expected, row["hash"], reason)
+
+
+def at_position(seq: int) -> str | None:
+    """The hash sealed at seq (for an anchor kept elsewhere), if still held."""
+    checkpoint = AuditCheckpoint.objects.first()
+    if checkpoint and checkpoint.seq == seq:
+        return checkpoint.hash
+    found = AuditEvent.objects.filter(seq=seq).values_list("hash", flat=True)
+    return found.first()
