@@ -127,9 +127,22 @@ def test_a_rewritten_chain_holds_but_not_against_an_anchor_kept_elsewhere():
     assert f"Anchor at position {events[-1].seq}: expected {events[-1].hash}" in message
 
 
-def test_an_anchor_that_is_not_a_position_and_hash_is_refused():
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "3:not-a-hash",
+        "",
+        ":" + "a" * 64,
+        "\u0663:" + "a" * 64,  # an Arabic-Indic 3
+        "9" * 30 + ":" + "a" * 64,
+        "3:" + "g" * 64,
+        "3:" + "a" * 64 + "\x00",
+        "-1:" + "a" * 64,
+    ],
+)
+def test_an_anchor_that_is_not_a_position_and_hash_is_refused(hostile):
     with pytest.raises(CommandError, match="anchor"):
-        verify("--anchor", "3:not-a-hash")
+        verify("--anchor", hostile)
 
 
 def test_events_written_after_sealing_continue_the_chain():

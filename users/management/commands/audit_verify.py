@@ -10,7 +10,10 @@ from users.audit import chain
 
 def anchor(value: str) -> tuple[int, str]:
     seq, _, hash_ = value.partition(":")
-    if not seq.isdigit() or len(hash_) != 64:
+    hex_digits = set("0123456789abcdef")
+    if not (seq.isascii() and seq.isdigit() and len(seq) < 19):
+        raise ValueError(value)
+    if len(hash_) != 64 or not set(hash_.lower()) <= hex_digits:
         raise ValueError(value)
     return int(seq), hash_.lower()
 
