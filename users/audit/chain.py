@@ -43,23 +43,36 @@ def _json(value) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+class Digests(dict):
+    """What canonical() holds of personal fields' values, remembered for one
+    batch or one erasure (where the same label recurs thousands of times);
+    never longer: the keys are personal values."""
+
+    def of(self, field: str, value) -> str:
+        plain = str(value) if field == "ip" and value is not None else value
+        message = _json(plain)
+        key = (field, message)
+        if key not in self:
+            self[key] = keyed_digest(f"audit.{field}", message)
+        return self[key]
+
+
 def field_digest(field: str, value) -> str:
-    """What canonical() holds of a personal field's value."""
-    plain = str(value) if field == "ip" and value is not None else value
-    return keyed_digest(f"audit.{field}", _json(plain))
+    return Digests().of(field, value)
 
 
-def canonical(seq: int, row: dict) -> bytes:
+def canonical(seq: int, row: dict, digests: Digests) -> bytes:
     redacted = row["redacted"] or {}
     at = row["at"].astimezone(UTC).isoformat()
     batch = str(row["batch"]) if row["batch"] else None
     plain = [seq, row["id"], at, row["action"], row["actor_id"], row["target_id"]]
-    digests = [redacted.get(f) or field_digest(f, row[f]) for f in PERSONAL]
-    return _json([*plain, batch, *digests]).encode()
+    personal = [redacted.get(f) or digests.of(f, row[f]) for f in PERSONAL]
+    return _json([*plain, batch, *personal]).encode()
 
 
-def link(previous: str, seq: int, row: dict) -> str:
-    return hashlib.sha256(previous.encode() + canonical(seq, row)).hexdigest()
+def link(previous: str, seq: int, row: dict, digests: Digests | None = None) -> str:
+    text = canonical(seq, row, Digests() if digests is None else digests)
+    return hashlib.sha256(previous.encode() + text).hexdigest()
 
 
 def start() -> tuple[int, str]:
@@ -96,10 +109,10 @@ def _seal_batch(size: int) -> int:
     seq, previous = head()
     waiting = AuditEvent.objects.filter(seq__isnull=True).order_by("id")
     rows = list(waiting.values(*COLUMNS)[:size])
-    links = []
+    links, digests = [], Digests()
     for row in rows:
         seq += 1
-        previous = link(previous, seq, row)
+        previous = link(previous, seq, row, digests)
         links.append((row["id"], seq, previous))
     _store_links(links)
     return len(rows)
@@ -150,9 +163,11 @@ def verify(*, chunk_size: int = BATCH_SIZE) -> Report:
     checked = 0
     sealed = AuditEvent.objects.filter(seq__isnull=False).order_by("seq")
     rows = sealed.values("seq", "hash", *COLUMNS).iterator(chunk_size=chunk_size)
-    broken = None
+    broken, digests = None, Digests()
     for row in rows:
-        broken = _check(row, seq + 1, previous)
+        if len(digests) > chunk_size:
+            digests.clear()
+        broken = _check(row, seq + 1, previous, digests)
         if broken:
             break
         seq, previous = row["seq"], row["hash"]
@@ -161,7 +176,7 @@ def verify(*, chunk_size: int = BATCH_SIZE) -> Report:
     return Report(first, (seq, previous), checked, unsealed, broken)
 
 
-def _check(row: dict, seq: int, previous: str) -> Break | None:
+def _check(row: dict, seq: int, previous: str, digests: Digests) -> Break | None:
     if row["seq"] != seq:
         reason = (
             f"chain positions {seq}-{row['seq'] - 1} are missing (deleted events)"
@@ -169,7 +184,7 @@ def _check(row: dict, seq: int, previous: str) -> Break | None:
             else f"chain position {row['seq']} repeats (a forked chain)"
         )
         return Break(row["id"], row["seq"], f"position {seq}", str(row["seq"]), reason)
-    expected = link(previous, seq, row)
+    expected = link(previous, seq, row, digests)
     if expected == row["hash"]:
         return None
     reason = "the event or its hash was changed, or the chain before it rewritten"

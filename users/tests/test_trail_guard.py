@@ -212,3 +212,21 @@ def test_writers_and_two_sealers_at_once_keep_one_chain():
     assert report.checked == total
     seqs = AuditEvent.objects.order_by("seq").values_list("seq", flat=True)
     assert list(seqs) == list(range(1, total + 1))
+
+
+def test_the_guard_names_every_column_of_the_audit_table():
+    """A column added later must be added to the guard (trail_guard_operations),
+    or an UPDATE of it alone would pass as sealing or erasure."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_functiondef('users_audit_guard_update'::regproc)")
+        guard = cursor.fetchone()[0]
+        columns = [
+            c.name
+            for c in connection.introspection.get_table_description(
+                cursor, "users_auditevent"
+            )
+        ]
+    assert len(columns) >= 12
+    assert [
+        c for c in columns if f"NEW.{c}," not in guard and f"NEW.{c})" not in guard
+    ] == []
