@@ -253,3 +253,26 @@ def test_without_the_key_sealing_says_what_is_missing(settings):
     trail.record("update", None, {}, actor=None)
     with pytest.raises(CommandError, match="ERASURE_KEY"):
         call_command("audit_seal", stdout=StringIO())
+
+
+def test_the_lifecycle_run_seals_and_purges_past_the_retention(settings):
+    settings.AUDIT_RETENTION_DAYS = 30
+    now = timezone.now()
+    for days in (60, 40, 5):
+        record_aged(now, days)
+    out = StringIO()
+    call_command("lifecycle", stdout=out, stderr=out)
+    assert "Sealed 3 audit event(s); purged 2." in out.getvalue()
+    assert [e.changes["age"][1] for e in AuditEvent.objects.all()] == [5]
+    assert AuditEvent.objects.get().seq == 3
+    assert "The chain holds." in verify("--no-seal")
+
+
+def test_the_lifecycle_run_without_the_key_still_runs_and_says_so(settings):
+    settings.ERASURE_KEY = ""
+    trail.record("update", None, {}, actor=None)
+    out, err = StringIO(), StringIO()
+    call_command("lifecycle", stdout=out, stderr=err)
+    assert "Lifted 0 suspension(s)." in out.getvalue()
+    assert "not sealed: ERASURE_KEY must be set" in err.getvalue()
+    assert AuditEvent.objects.get().seq is None
