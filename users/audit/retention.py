@@ -63,10 +63,20 @@ def _allow_purge() -> None:
             cursor.execute("SELECT set_config('noogh.audit_purge', 'on', true)")
 
 
+# A retention longer than this is a typo (and timedelta overflows past ~2.7M).
+MAX_DAYS = 36_600
+
+
+def cutoff(days: int) -> datetime | None:
+    """When events older than `days` begin; None when days <= 0 (keep all)."""
+    if days > MAX_DAYS:
+        raise ValueError(f"a retention of {days} days is more than {MAX_DAYS} days")
+    return timezone.now() - timedelta(days=days) if days > 0 else None
+
+
 def upkeep(retention_days: int) -> tuple[int, int]:
     """Seal what awaits sealing, then purge past the retention period (0:
     keep everything). Returns (sealed, purged)."""
+    before = cutoff(retention_days)
     sealed = seal()
-    if retention_days <= 0:
-        return sealed, 0
-    return sealed, purge(before=timezone.now() - timedelta(days=retention_days))
+    return sealed, purge(before=before) if before else 0

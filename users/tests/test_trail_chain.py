@@ -231,7 +231,14 @@ def test_the_purge_twice_and_with_retention_off():
     chain.seal()
     out = StringIO()
     call_command("audit_purge", "--days", "0", stdout=out)
-    assert "Retention is off" in out.getvalue() and AuditEvent.objects.count() == 2
+    call_command("audit_purge", "--days", "-3", stdout=out)
+    assert out.getvalue().count("Retention is off") == 2
+    assert AuditEvent.objects.count() == 2
+    for hostile in ("999999999", str(10**30)):
+        with pytest.raises(CommandError, match="--days: a retention of"):
+            call_command("audit_purge", "--days", hostile, stdout=out)
+    with pytest.raises(CommandError, match="invalid int"):
+        call_command("audit_purge", "--days", "30 days", stdout=out)
     call_command("audit_purge", "--days", "45", stdout=out)
     call_command("audit_purge", "--days", "30", stdout=out)
     assert not AuditEvent.objects.exists()

@@ -1,12 +1,9 @@
 """Delete audit events older than AUDIT_RETENTION_DAYS (users.audit.retention):
 the chain's oldest events go, and it stays verifiable from a checkpoint."""
 
-from datetime import timedelta
-
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
 from users.audit import chain, retention
 from users.models import AuditEvent
@@ -27,10 +24,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, days: int, batch_size: int, dry_run: bool, **options):
-        if days <= 0:
-            self.stdout.write("Retention is off (AUDIT_RETENTION_DAYS=0): kept all.")
+        try:
+            before = retention.cutoff(days)
+        except ValueError as error:
+            raise CommandError(f"--days: {error}.") from None
+        if before is None:
+            self.stdout.write(f"Retention is off ({days} days): kept all.")
             return
-        before = timezone.now() - timedelta(days=days)
         if dry_run:
             older = AuditEvent.objects.filter(at__lt=before).count()
             self.stdout.write(f"{older} event(s) older than {before:%Y-%m-%d %H:%M}.")

@@ -56,7 +56,7 @@ class Command(BaseCommand):
     def _keep_trail(self) -> None:
         try:
             sealed, purged = retention.upkeep(settings.AUDIT_RETENTION_DAYS)
-        except ImproperlyConfigured as error:
+        except (ImproperlyConfigured, ValueError) as error:
             self.stderr.write(f"The audit trail was not sealed: {error}")
             return
         self.stdout.write(f"Sealed {sealed} audit event(s); purged {purged}.")
