@@ -146,6 +146,13 @@ class User(AbstractBaseUser, PermissionsMixin):
                 name="users_user_active_until_idx",
                 condition=Q(active_until__isnull=False),
             ),
+            # The few active superusers, which every write that could remove
+            # one locks (lock_for_write): without it a scan of every account.
+            models.Index(
+                fields=["id"],
+                name="users_active_superuser_idx",
+                condition=Q(is_active=True, is_superuser=True),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import Group
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -252,3 +252,16 @@ def test_a_filtered_first_page_and_its_count_are_one_indexed_read(
         cursor.execute(f"EXPLAIN {captured[0]['sql']}")
         text = "\n".join(line for (line,) in cursor.fetchall())
     assert_indexed(text)
+
+
+def test_locking_the_active_superusers_reads_an_index(ten_thousand_users):
+    """Every write that could remove a superuser locks them all (erasure,
+    deactivation, deletion): one index range, not a scan of every account."""
+    target = User.objects.filter(is_superuser=False).first()
+    with CaptureQueriesContext(connection) as captured, transaction.atomic():
+        User.objects.lock_for_write([target.pk], with_active_superusers=True)
+    (query,) = [q["sql"] for q in captured if "FOR UPDATE" in q["sql"]]
+    select = query.split(" CURSOR FOR ", 1)[-1]  # iterated: a server-side cursor
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {select}")
+        assert_indexed("\n".join(line for (line,) in cursor.fetchall()))
