@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from users import services
+from users.audit import chain
 from users.management.commands.seed_users import demo_users
 from users.models import AuditEvent, User
 from users.pagination import (
@@ -265,3 +266,26 @@ def test_locking_the_active_superusers_reads_an_index(ten_thousand_users):
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN {select}")
         assert_indexed("\n".join(line for (line,) in cursor.fetchall()))
+
+
+def test_the_sealer_finds_the_chains_head_and_what_waits_through_indexes(
+    a_busy_trail,
+):
+    """Among 60,000 events, half of them sealed: the sealer's reads (the head,
+    the next batch after an id) and the purge's (the chain's oldest) each walk
+    an index, not the table."""
+    half = AuditEvent.objects.order_by("id").values_list("id", flat=True)[30_000]
+    chain._seal_batch(30_000, 0)  # one batch of a run
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE users_auditevent")
+    sealed = AuditEvent.objects.filter(seq__isnull=False)
+    queries = [
+        sealed.order_by("-seq").values_list("seq", "hash")[:1],
+        AuditEvent.objects.filter(seq__isnull=True, id__gt=half)
+        .order_by("id")
+        .values(*chain.COLUMNS)[:5000],
+        sealed.order_by("seq").values_list("seq", "hash", "at")[:5000],
+    ]
+    for query in queries:
+        text = query.explain()
+        assert "Seq Scan" not in text and "Index" in text, text
