@@ -140,6 +140,8 @@ def _store_links(links: list[tuple[int, int, str]]) -> None:
             WHERE event.id = new.id AND event.seq IS NULL""",
             [document],
         )
+        if cursor.rowcount != len(links):  # never under the lock: no gap, ever
+            raise RuntimeError("audit events changed while being sealed")
 
 
 @dataclass
