@@ -21,6 +21,8 @@ sys.path.insert(0, str(ROOT))  # run as a file, only bench/ would be importable
 from scripts import sandbox  # noqa: E402
 
 TARGETS = ("ours", "admin", "stock")
+# Issue 13: erasing one account with 10,000 audit events.
+ERASURE_TARGET_MS = 1000
 GROWTH_ROWS = ("list page 1", "search common surname", "search rare term")
 
 
@@ -34,6 +36,7 @@ def environment(url: str) -> dict:
         HTTPS="false",
         # It signs in with force_login: no second factor to pass.
         MFA_REQUIRED="false",
+        ERASURE_KEY=os.environ.get("ERASURE_KEY", "benchmark-only-erasure-key"),
     )
 
 
@@ -84,6 +87,34 @@ def time_import(url: str, rows: int, workdir: Path, prefix: str) -> dict:
         "peak_rss_mb": usage.ru_maxrss / 1024,
         "summary": output.strip(),
     }
+
+
+def time_erasure(url: str, repeat: int) -> dict:
+    print("erasing accounts with 10,000 audit events ...", file=sys.stderr, flush=True)
+    output = subprocess.run(
+        [sandbox.PYTHON, "bench/lifecycle.py", "--repeat", str(repeat)],
+        cwd=ROOT,
+        env=environment(url),
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    result = json.loads(output.strip().splitlines()[-1])
+    return result | {"passed": result["erasure_ms_p50"] <= ERASURE_TARGET_MS}
+
+
+def erasure_report(result: dict | None) -> list[str]:
+    if not result:
+        return []
+    return [
+        "",
+        f"Erasure of one account with {result['events']:,} audit events, sealed "
+        f"(target <= {ERASURE_TARGET_MS} ms): p50 {result['erasure_ms_p50']:.0f} ms, "
+        f"max {result['erasure_ms_max']:.0f} ms over {result['erasure_runs']} runs: "
+        f"**{'pass' if result['passed'] else 'FAIL'}**. Its subject-access export: "
+        f"p50 {result['export_ms_p50']:.0f} ms. Sealing before them: "
+        f"{result['sealed_events']:,} events in {result['seal_s']:.1f} s.",
+    ]
 
 
 def remove_imported(url: str, prefix: str) -> None:
@@ -155,6 +186,7 @@ def report(big: dict, small: dict, imports: list[dict], args) -> str:
                 f"{b['p50'] / a['p50']:.2f} |"
             )
     lines += bulk_report(big.get("bulk"))
+    lines += erasure_report(big.get("erasure"))
     if not imports:
         return "\n".join(lines) + "\n"
     lines += [
@@ -203,7 +235,8 @@ def main() -> None:
     parser.add_argument(
         "--only",
         nargs="*",
-        help="only these scenarios (names as in the table; bulk: the bulk action)",
+        help="only these scenarios (names as in the table; bulk: the bulk "
+        "action; erasure: erasing an account with 10,000 audit events)",
     )
     parser.add_argument(
         "--no-import", action="store_true", help="skip the import timings"
@@ -215,6 +248,8 @@ def main() -> None:
     for url in (big_url, small_url):
         ensure_database(url)
     big = measure(big_url, args.users, args.repeat, args.only)
+    if not args.only or "erasure" in args.only:
+        big["erasure"] = time_erasure(big_url, min(args.repeat, 5))
     small = measure(small_url, args.small, args.repeat, args.only)
     imports = [] if args.no_import else time_imports(big_url, import_url, args)
     text = report(big, small, imports, args)
@@ -227,6 +262,8 @@ def main() -> None:
     out.write_text(text)
     print(text)
     print(f"written to {out.relative_to(ROOT)}")
+    if not big.get("erasure", {}).get("passed", True):
+        raise SystemExit("erasure missed its target (see above)")
 
 
 def time_imports(big_url: str, import_url: str, args) -> list[dict]:

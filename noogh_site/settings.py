@@ -335,6 +335,10 @@ SITE_URL = env.str("SITE_URL", default="")
 ERASURE_KEY = env.str("ERASURE_KEY", default="") or (
     "insecure-development-erasure-key" if DEBUG else ""
 )
+# Audit events older than this many days go with `manage.py audit_purge` (and
+# the lifecycle run); 0 keeps them all. The hash chain (users.audit.chain)
+# needs ERASURE_KEY too.
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=0)
 
 # --- Logging ---------------------------------------------------------------------
 # Security events and server errors as JSON lines on stderr (noogh_site.logs).

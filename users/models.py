@@ -146,6 +146,13 @@ class User(AbstractBaseUser, PermissionsMixin):
                 name="users_user_active_until_idx",
                 condition=Q(active_until__isnull=False),
             ),
+            # The few active superusers, which every write that could remove
+            # one locks (lock_for_write): without it a scan of every account.
+            models.Index(
+                fields=["id"],
+                name="users_active_superuser_idx",
+                condition=Q(is_active=True, is_superuser=True),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -246,6 +253,14 @@ class AuditEvent(models.Model):
     # The bulk action an event belongs to: its BULK event and the events of the
     # accounts it touched share this, so an undo knows exactly which accounts.
     batch = models.UUIDField(_("batch"), null=True, blank=True, editable=False)
+    # The hash chain (users.audit.chain): set once by the sealer, in seal order;
+    # NULL (not "") until then, like seq: adding the columns rewrites nothing.
+    seq = models.BigIntegerField(_("chain position"), null=True, editable=False)
+    hash = models.CharField(  # noqa: DJ001
+        _("chain hash"), max_length=64, null=True, editable=False
+    )
+    # Erasure's record of what each field it rewrote hashed as before.
+    redacted = models.JSONField(null=True, editable=False)
 
     objects = AuditEventManager()
 
@@ -264,6 +279,13 @@ class AuditEvent(models.Model):
             ),
             # What an account did: its subject-access export, its erasure.
             models.Index(fields=["actor_id", "at"], name="users_audit_actor_at_idx"),
+            # The chain in order (verify, purge, its head); what awaits sealing.
+            models.Index(fields=["seq"], name="users_audit_seq_idx"),
+            models.Index(
+                fields=["id"],
+                name="users_audit_unsealed_idx",
+                condition=Q(seq__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -276,3 +298,4 @@ from .usersession import UserSession  # noqa: E402, F401, I001
 from .usersearch import UserSearch  # noqa: E402, F401
 from .apitoken import ApiToken  # noqa: E402, F401
 from .suspension import Suspension  # noqa: E402, F401
+from .auditcheckpoint import AuditCheckpoint  # noqa: E402, F401

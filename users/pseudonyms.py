@@ -31,5 +31,12 @@ def pseudonym(field: str, value: str) -> str:
     return f"{name}@{ERASED_DOMAIN}" if field == "email" else name
 
 
+def keyed_digest(purpose: str, message: str) -> str:
+    """HMAC-SHA256 of message under ERASURE_KEY, for purpose (hex): what the
+    trail's hash chain holds of a value that may be personal (audit.chain)."""
+    payload = f"{purpose}\0{message}".encode()
+    return hmac.new(_key(), payload, hashlib.sha256).hexdigest()
+
+
 def is_pseudonymous(email: str) -> bool:
     return email.endswith("@" + ERASED_DOMAIN)

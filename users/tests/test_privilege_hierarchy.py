@@ -20,6 +20,7 @@ from users.models import ApiToken, AuditEvent, User, UserSession
 
 from .factories import PASSWORD, SuperuserFactory, UserFactory, edit_data, staff_with
 from .mfa import enrol
+from .tampering import triggers_off
 
 pytestmark = pytest.mark.django_db
 
@@ -252,7 +253,8 @@ def _undo_html(client, target):
         scope="ticked",
         filters="",
     )
-    AuditEvent.objects.filter(batch=event.batch).update(actor_id=actor.pk)
+    with triggers_off():  # as if actor had made it (rewriting history)
+        AuditEvent.objects.filter(batch=event.batch).update(actor_id=actor.pk)
     client.post(reverse("users:bulk_undo", args=[event.batch]))
 
 

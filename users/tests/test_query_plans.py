@@ -4,11 +4,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import Group
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from users import services
+from users.audit import chain
 from users.management.commands.seed_users import demo_users
 from users.models import AuditEvent, User
 from users.pagination import (
@@ -21,6 +22,7 @@ from users.pagination import (
 )
 
 from .markers import postgres_only
+from .tampering import clear_trail
 
 pytestmark = [pytest.mark.django_db, postgres_only]
 
@@ -51,7 +53,7 @@ def ten_thousand_users(django_db_setup, django_db_blocker):
         Group.objects.all().delete()
         # The import's own audit event outlives its actor: later tests in this
         # process count the trail.
-        AuditEvent.objects.all().delete()
+        clear_trail()
 
 
 QUERIES = {
@@ -169,7 +171,7 @@ def a_busy_trail(ten_thousand_users, django_db_blocker):
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE users_auditevent")
     yield User.objects.get(pk=users[0])
-    AuditEvent.objects.all().delete()
+    clear_trail()
 
 
 @pytest.mark.parametrize("direction", ["first", "after", "before"])
@@ -251,3 +253,39 @@ def test_a_filtered_first_page_and_its_count_are_one_indexed_read(
         cursor.execute(f"EXPLAIN {captured[0]['sql']}")
         text = "\n".join(line for (line,) in cursor.fetchall())
     assert_indexed(text)
+
+
+def test_locking_the_active_superusers_reads_an_index(ten_thousand_users):
+    """Every write that could remove a superuser locks them all (erasure,
+    deactivation, deletion): one index range, not a scan of every account."""
+    target = User.objects.filter(is_superuser=False).first()
+    with CaptureQueriesContext(connection) as captured, transaction.atomic():
+        User.objects.lock_for_write([target.pk], with_active_superusers=True)
+    (query,) = [q["sql"] for q in captured if "FOR UPDATE" in q["sql"]]
+    select = query.split(" CURSOR FOR ", 1)[-1]  # iterated: a server-side cursor
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {select}")
+        assert_indexed("\n".join(line for (line,) in cursor.fetchall()))
+
+
+def test_the_sealer_finds_the_chains_head_and_what_waits_through_indexes(
+    a_busy_trail,
+):
+    """Among 60,000 events, half of them sealed: the sealer's reads (the head,
+    the next batch after an id) and the purge's (the chain's oldest) each walk
+    an index, not the table."""
+    half = AuditEvent.objects.order_by("id").values_list("id", flat=True)[30_000]
+    chain._seal_batch(30_000, 0)  # one batch of a run
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE users_auditevent")
+    sealed = AuditEvent.objects.filter(seq__isnull=False)
+    queries = [
+        sealed.order_by("-seq").values_list("seq", "hash")[:1],
+        AuditEvent.objects.filter(seq__isnull=True, id__gt=half)
+        .order_by("id")
+        .values(*chain.COLUMNS)[:5000],
+        sealed.order_by("seq").values_list("seq", "hash", "at")[:5000],
+    ]
+    for query in queries:
+        text = query.explain()
+        assert "Seq Scan" not in text and "Index" in text, text

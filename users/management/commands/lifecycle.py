@@ -1,11 +1,15 @@
 """The account lifecycle, for cron, a systemd timer or a Kubernetes CronJob:
-lift suspensions whose end has come, deactivate accounts whose access ended.
+lift suspensions whose end has come, deactivate accounts whose access ended;
+then the trail's upkeep: seal new events, purge past AUDIT_RETENTION_DAYS.
 Idempotent; several servers may run it at once (see users.services.policy)."""
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from users import services
+from users.audit import retention
 from users.models import User
 
 SHOWN = 50
@@ -47,6 +51,15 @@ class Command(BaseCommand):
         self.stdout.write(f"Deactivated {len(expired)} account(s) whose access ended.")
         for reason in result.skipped.values():
             self.stderr.write(f"Left as it is: {reason}")
+        self._keep_trail()
+
+    def _keep_trail(self) -> None:
+        try:
+            sealed, purged = retention.upkeep(settings.AUDIT_RETENTION_DAYS)
+        except (ImproperlyConfigured, ValueError) as error:
+            self.stderr.write(f"The audit trail was not sealed: {error}")
+            return
+        self.stdout.write(f"Sealed {sealed} audit event(s); purged {purged}.")
 
     def _preview(self, what: str, users) -> None:
         names = list(users.order_by("pk").values_list("username", flat=True))
