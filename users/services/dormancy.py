@@ -192,6 +192,13 @@ def warn_batch(
             result.unsent[user.pk] = f"{user.username}: {error}"
         else:
             sent.append(user.pk)
+    if sent:
+        _record_warnings(sent, now, policy)
+    result.warned += len(sent)
+    return len(ids)
+
+
+def _record_warnings(sent: list[int], now: datetime, policy: DormancyPolicy) -> None:
     DormancyWarning.objects.bulk_create(
         [DormancyWarning(user_id=pk, sent_at=now) for pk in sent],
         update_conflicts=True,
@@ -201,8 +208,6 @@ def warn_batch(
     changes = {"dormant_warning": [None, f"sent; {policy.warn_days} days' notice"]}
     rows = User.objects.filter(pk__in=sent)
     trail.record_each(Action.DORMANT_WARN, rows, changes, **_by_policy(now))
-    result.warned += len(sent)
-    return len(ids)
 
 
 def _deadline(idle: datetime, now: datetime, policy: DormancyPolicy) -> datetime:
