@@ -91,7 +91,7 @@ LABELS = {
     "message": "Message at login",
     "active_until": "Active until",
     "dormancy_exempt": "Exempt from the dormant-account policy",
-    "note": "Why",
+    "exemption_note": "Why exempt",
     "dormant_warning": "Warning",
 }
 # Changes the sentence says already: no detail line repeats them.

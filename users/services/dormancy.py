@@ -73,12 +73,15 @@ def user_set_dormancy_exemption(
         if current is None:
             return False
         current.delete()
-        changes = {"dormancy_exempt": [True, False], "note": [current.note, None]}
+        changes = {
+            "dormancy_exempt": [True, False],
+            "exemption_note": [current.note, None],
+        }
     elif current is not None and current.note == note:
         return False
     else:
         changes = {"dormancy_exempt": [current is not None, True]}
-        changes["note"] = [current.note if current else None, note]
+        changes["exemption_note"] = [current.note if current else None, note]
         DormancyExemption.objects.update_or_create(
             user=stored,
             defaults={

@@ -109,7 +109,7 @@ def test_exempting_an_account_is_audited_and_undone():
     )
     assert given.changes == {
         "dormancy_exempt": [False, True],
-        "note": [None, "on leave"],
+        "exemption_note": [None, "on leave"],
     }
     assert taken.changes["dormancy_exempt"] == [True, False]
     assert "Exempt from the dormant-account policy" in str(history.describe(given))
