@@ -9,7 +9,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
-from . import logs
+from . import dormancy, logs
 from .environment import (
     boolean,
     database,
@@ -336,15 +336,8 @@ ERASURE_KEY = env.str("ERASURE_KEY", default="") or (
     "insecure-development-erasure-key" if DEBUG else ""
 )
 
-# --- Dormant accounts (manage.py lifecycle; users.managers.dormancy) ------------
-# No login for DORMANT_AFTER_DAYS days (0: off) deactivates an active account,
-# but not members of DORMANT_EXEMPT_GROUPS (names) or accounts exempted on their
-# page; with DORMANT_WARN_DAYS (K), it is e-mailed K days before, and waited for.
-DORMANT_AFTER_DAYS = env.int("DORMANT_AFTER_DAYS", default=0)
-DORMANT_WARN_DAYS = env.int("DORMANT_WARN_DAYS", default=0)
-DORMANT_EXEMPT_GROUPS = env.list("DORMANT_EXEMPT_GROUPS", default=[])
-if not 0 <= DORMANT_WARN_DAYS < max(DORMANT_AFTER_DAYS, 1) or DORMANT_AFTER_DAYS < 0:
-    stop("DORMANT_WARN_DAYS must be less than DORMANT_AFTER_DAYS, both 0 or more.")
+# --- Dormant accounts (manage.py lifecycle; noogh_site/dormancy.py) -------------
+DORMANT_AFTER_DAYS, DORMANT_WARN_DAYS, DORMANT_EXEMPT_GROUPS = dormancy.settings()
 
 # --- Logging ---------------------------------------------------------------------
 # Security events and server errors as JSON lines on stderr (noogh_site.logs).

@@ -5,6 +5,7 @@ its idempotence."""
 import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management import CommandError
 
 from users import history, services
 from users.managers.dormancy import DormancyPolicy
@@ -154,3 +155,13 @@ def test_dry_run_shows_count_sample_and_writes_the_csv(tmp_path):
     assert User.objects.filter(is_active=True).count() == 4  # nothing changed
     export = AuditEvent.objects.get(action=Action.EXPORT)
     assert export.changes == {"filters": "dormant-account preview"}
+
+
+@pytest.mark.usefixtures("dormant_policy")
+def test_the_csv_option_names_what_is_wrong(tmp_path):
+    idle(AFTER + 1)
+    with pytest.raises(CommandError, match="give --dry-run too"):
+        lifecycle("--dormant-csv", str(tmp_path / "x.csv"))
+    with pytest.raises(CommandError, match="Cannot write"):
+        lifecycle("--dry-run", "--dormant-csv", str(tmp_path / "no" / "x.csv"))
+    assert User.objects.filter(is_active=True).count() == 1
