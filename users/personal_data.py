@@ -13,7 +13,13 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
 from . import attempts, factors
-from .models import AuditEvent, User, UserSession
+from .models import (
+    AuditEvent,
+    DormancyExemption,
+    DormancyWarning,
+    User,
+    UserSession,
+)
 
 FORMAT = "noogh subject access export, version 1"
 ACCOUNT_FIELDS = [
@@ -38,6 +44,18 @@ dumps = partial(json.dumps, cls=DjangoJSONEncoder, ensure_ascii=False)
 def account(user: User) -> dict:
     profile = {name: getattr(user, name) for name in ACCOUNT_FIELDS}
     return profile | {"can_log_in_with_password": user.has_usable_password()}
+
+
+def lifecycle(user: User) -> dict:
+    """The end of access, and the dormant-account policy's records."""
+    exemption = DormancyExemption.objects.filter(user=user).first()
+    warning = DormancyWarning.objects.filter(user=user).first()
+    return {
+        "active_until": user.active_until,
+        "dormancy_exemption": exemption
+        and {"note": exemption.note, "at": exemption.at, "by": exemption.by_label},
+        "dormancy_warning_sent_at": warning and warning.sent_at,
+    }
 
 
 def access(user: User) -> dict:
@@ -73,7 +91,7 @@ def streamed_sections(user: User) -> dict[str, Iterable[dict]]:
 def json_chunks(user: User) -> Iterator[str]:
     """The document, a piece at a time (a StreamingHttpResponse's content)."""
     head = {"format": FORMAT, "generated_at": timezone.now()}
-    head |= {"account": account(user)} | access(user)
+    head |= {"account": account(user), "lifecycle": lifecycle(user)} | access(user)
     yield "{\n" + ",\n".join(
         f" {dumps(key)}: {dumps(value)}" for key, value in head.items()
     )

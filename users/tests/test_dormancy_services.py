@@ -2,6 +2,8 @@
 lifecycle`: who is dormant, exemptions, the run (rules, trail, sessions),
 its idempotence."""
 
+import json
+
 import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -9,7 +11,7 @@ from django.core.management import CommandError
 
 from users import history, services
 from users.managers.dormancy import DormancyPolicy
-from users.models import AuditEvent, DormancyExemption, User
+from users.models import AuditEvent, DormancyExemption, DormancyWarning, User
 
 from .dormancy import AFTER, days_ago, dormant_policy, idle, lifecycle  # noqa: F401
 from .factories import SuperuserFactory, UserFactory, staff_with
@@ -165,3 +167,19 @@ def test_the_csv_option_names_what_is_wrong(tmp_path):
     with pytest.raises(CommandError, match="Cannot write"):
         lifecycle("--dry-run", "--dormant-csv", str(tmp_path / "no" / "x.csv"))
     assert User.objects.filter(is_active=True).count() == 1
+
+
+def test_subject_access_and_erasure_cover_the_policys_records():
+    boss, zoe = SuperuserFactory(), UserFactory(username="zoe")
+    services.user_set_dormancy_exemption(
+        actor=boss, user=zoe, exempt=True, note="Zoe's kiosk, room 4"
+    )
+    DormancyWarning.objects.create(user=zoe, sent_at=days_ago(3))
+    document = json.loads(
+        "".join(services.user_export_personal_data(actor=boss, user=zoe))
+    )
+    lifecycle_part = document["lifecycle"]
+    assert lifecycle_part["dormancy_exemption"]["note"] == "Zoe's kiosk, room 4"
+    assert lifecycle_part["dormancy_warning_sent_at"] is not None
+    services.user_erase(actor=boss, user=zoe, basis="request")
+    assert DormancyExemption.objects.get(user=zoe).note == ""  # still exempt
