@@ -7,7 +7,8 @@ at once never do an account twice, and a rerun finishes. Deactivation is
 set-based: on PostgreSQL one UPDATE ... RETURNING per batch deactivates the
 accounts, ends their sessions (the session epoch) and feeds the INSERT of
 their audit events (trail.record_rows) - 100,000 accounts in seconds (bench/).
-Superusers go one by one through the rules: never the last active one.
+Superusers come last, in one transaction with every active superuser locked:
+never the last active one (users.permissions).
 """
 
 from dataclasses import dataclass, field
@@ -20,9 +21,9 @@ from django.db.models import F
 from .. import mail, permissions
 from ..audit import trail
 from ..dormancy import MAX_NOTE
-from ..managers.dormancy import DormancyPolicy, idle_since
+from ..managers.dormancy import IDLE, DormancyPolicy, idle_since
 from ..models import AuditEvent, DormancyExemption, DormancyWarning, User
-from .base import FROM_REQUEST, end_sessions, lock, resolve_actor
+from .base import FROM_REQUEST, lock, resolve_actor
 
 Action = AuditEvent.Action
 BATCH_SIZE = 5000
@@ -110,8 +111,7 @@ def dormancy_run(
             pass
     while deactivate_batch(now, policy, result, size):
         pass
-    for pk in dormant_superusers(now, policy, result):
-        deactivate_superuser(pk, now, policy, result)
+    deactivate_superusers(now, policy, result)
     return result
 
 
@@ -123,54 +123,53 @@ def deactivate_batch(
     their events, in one transaction; returns how many (0: none left)."""
     due = User.objects.dormant(policy, now).filter(is_superuser=False)
     ids = due.next_idle_unlocked(size)
-    if not ids:
-        return 0
+    count = _deactivate(ids, now) if ids else 0
+    result.deactivated += count
+    return count
+
+
+@transaction.atomic
+def deactivate_superusers(
+    now: datetime, policy: DormancyPolicy, result: DormancyResult
+) -> None:
+    """The dormant superusers, in one transaction with every active superuser
+    locked (the rules' order): all of them, unless no active superuser would
+    be left - then the one idle the shortest stays, and the rules say why."""
+    active = set(User.objects.lock_active_superuser_ids())
+    dormant = User.objects.dormant(policy, now).filter(is_superuser=True)
+    due = list(dormant.order_by(IDLE, "pk").values_list("pk", flat=True))
+    kept = due.pop() if due and active <= set(due) else None
+    if due:
+        permissions.check_deactivate_all(None, User.objects.filter(pk__in=due))
+        result.deactivated += _deactivate(due, now)
+    if kept is not None:
+        stored = User.objects.get(pk=kept)
+        try:
+            permissions.check_deactivate(None, stored)
+        except PermissionDenied as refusal:
+            result.skipped[kept] = f"{stored.username}: {refusal}"
+        else:  # not reached while the rules keep the last active superuser
+            result.deactivated += _deactivate([kept], now)
+
+
+def _deactivate(ids: list[int], now: datetime) -> int:
+    """Deactivate these (locked) accounts, end their sessions (the epoch) and
+    record one DORMANT event each; returns how many."""
     if connection.vendor == "postgresql":
         update = (
             f"UPDATE {User._meta.db_table} SET is_active = false, updated_at = %s,"
             " session_epoch = session_epoch + 1 WHERE id = ANY(%s)"
             " RETURNING id AS event_target, username AS event_label"
         )
-        count = trail.record_rows(
+        return trail.record_rows(
             Action.DORMANT, update, [now, ids], DEACTIVATED, **_by_policy(now)
         )
-    else:  # SQLite: one writer at a time; record, then change
-        rows = User.objects.filter(pk__in=ids)
-        trail.record_each(Action.DORMANT, rows, DEACTIVATED, **_by_policy(now))
-        count = rows.update(
-            is_active=False, updated_at=now, session_epoch=F("session_epoch") + 1
-        )
-    result.deactivated += count
-    return count
-
-
-def dormant_superusers(
-    now: datetime, policy: DormancyPolicy, result: DormancyResult
-) -> list[int]:
-    due = User.objects.dormant(policy, now).filter(is_superuser=True)
-    return list(due.exclude(pk__in=result.skipped).values_list("pk", flat=True))
-
-
-@transaction.atomic
-def deactivate_superuser(
-    pk: int, now: datetime, policy: DormancyPolicy, result: DormancyResult
-) -> None:
-    """One dormant superuser, judged by the rules with every active
-    superuser locked: the last one stays (and is reported)."""
-    User.objects.lock_for_write([pk], with_active_superusers=True)
-    stored = User.objects.dormant(policy, now).filter(pk=pk).first()
-    if stored is None:  # another run did it, or its holder just signed in
-        return
-    try:
-        permissions.check_deactivate(None, stored)
-    except PermissionDenied as refusal:
-        result.skipped[pk] = f"{stored.username}: {refusal}"
-        return
-    stored.is_active = False
-    stored.save(update_fields=["is_active", "updated_at"])
-    trail.record(Action.DORMANT, stored, DEACTIVATED, **_by_policy(now))
-    end_sessions(stored)
-    result.deactivated += 1
+    # SQLite: one writer at a time; record, then change.
+    rows = User.objects.filter(pk__in=ids)
+    trail.record_each(Action.DORMANT, rows, DEACTIVATED, **_by_policy(now))
+    return rows.update(
+        is_active=False, updated_at=now, session_epoch=F("session_epoch") + 1
+    )
 
 
 @transaction.atomic
