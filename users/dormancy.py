@@ -7,6 +7,7 @@ every request. What was exempted or warned when stays in the audit trail.
 """
 
 from django.conf import settings
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -23,7 +24,12 @@ class DormancyExemption(models.Model):
         primary_key=True,
         related_name="dormancy_exemption",
     )
-    note = models.CharField(_("why"), max_length=MAX_NOTE, blank=True)
+    note = models.CharField(
+        _("why"),
+        max_length=MAX_NOTE,
+        blank=True,
+        validators=[ProhibitNullCharactersValidator()],
+    )
     at = models.DateTimeField(_("exempted at"), default=timezone.now)
     # Plain id and label, as in the trail: the exemption outlives its author.
     by_id = models.BigIntegerField(_("exempted by (id)"), null=True, blank=True)

@@ -5,6 +5,7 @@ active accounts by (Coalesce(last_login, created_at), id), built CONCURRENTLY
 statistics on that expression: the planner ignores a partial index's own, and
 without them guesses a third of the table dormant and scans it."""
 
+import django.core.validators
 import django.db.models.deletion
 import django.db.models.functions.comparison
 import django.utils.timezone
@@ -55,7 +56,14 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "note",
-                    models.CharField(blank=True, max_length=500, verbose_name="why"),
+                    models.CharField(
+                        blank=True,
+                        max_length=500,
+                        validators=[
+                            django.core.validators.ProhibitNullCharactersValidator()
+                        ],
+                        verbose_name="why",
+                    ),
                 ),
                 (
                     "at",

@@ -14,13 +14,12 @@ never the last active one (users.permissions).
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.db.models import F
 
 from .. import mail, permissions
 from ..audit import trail
-from ..dormancy import MAX_NOTE
 from ..managers.dormancy import IDLE, DormancyPolicy, idle_since
 from ..models import AuditEvent, DormancyExemption, DormancyWarning, User
 from .base import FROM_REQUEST, lock, resolve_actor
@@ -62,11 +61,10 @@ def user_set_dormancy_exemption(
     *, actor=FROM_REQUEST, user: User, exempt: bool, note: str = ""
 ) -> bool:
     """Exempt user from the dormant-account policy (or end its exemption);
-    returns whether anything changed. A note over 500 characters is a field
-    error."""
-    if len(note) > MAX_NOTE:
-        message = f"At most {MAX_NOTE} characters (it has {len(note)})."
-        raise ValidationError({"note": message})
+    returns whether anything changed. A note over 500 characters (or with a
+    NUL) is a field error."""
+    exemption = DormancyExemption(user=user, note=note, by_label="-")
+    exemption.full_clean(exclude=["user"])  # the note: its length, no NUL
     stored, actor = lock(user, resolve_actor(actor))
     permissions.check_set_dormancy_exemption(actor, stored)
     current = DormancyExemption.objects.filter(user=stored).first()
@@ -81,7 +79,7 @@ def user_set_dormancy_exemption(
     elif current is not None and current.note == note:
         return False
     else:
-        changes = {"dormancy_exempt": [current is not None, True]}
+        changes = {} if current else {"dormancy_exempt": [False, True]}
         changes["exemption_note"] = [current.note if current else None, note]
         DormancyExemption.objects.update_or_create(
             user=stored,

@@ -193,3 +193,19 @@ def test_subject_access_and_erasure_cover_the_policys_records():
     assert lifecycle_part["dormancy_warning_sent_at"] is not None
     services.user_erase(actor=boss, user=zoe, basis="request")
     assert DormancyExemption.objects.get(user=zoe).note == ""  # still exempt
+
+
+def test_a_note_with_a_nul_is_a_field_error():
+    with pytest.raises(ValidationError) as error:
+        services.user_set_dormancy_exemption(
+            actor=SuperuserFactory(), user=UserFactory(), exempt=True, note="a\x00b"
+        )
+    assert "note" in error.value.error_dict
+
+
+def test_a_new_note_alone_is_recorded_as_such():
+    boss, zoe = SuperuserFactory(), UserFactory()
+    services.user_set_dormancy_exemption(actor=boss, user=zoe, exempt=True, note="a")
+    services.user_set_dormancy_exemption(actor=boss, user=zoe, exempt=True, note="b")
+    latest = AuditEvent.objects.filter(action=Action.DORMANT_EXEMPT).latest("id")
+    assert latest.changes == {"exemption_note": ["a", "b"]}
