@@ -28,6 +28,9 @@ Action = AuditEvent.Action
 BATCH_SIZE = 5000
 WARN_BATCH_SIZE = 100  # one transaction holds its rows while mail goes out
 DEACTIVATED = {"is_active": [True, False]}
+# How the trail names the preview's CSV (users_export's filters), from the
+# page or `lifecycle --dry-run --dormant-csv`.
+PREVIEW_EXPORT = "dormant-account preview"
 
 
 class _Policy:

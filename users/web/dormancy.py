@@ -17,8 +17,6 @@ from .access import AccountFormView, StaffPermissionRequiredMixin
 from .lifecycle import service_errors
 
 SAMPLE = 20
-# How the trail names this export (users_export's filters).
-DORMANT_EXPORT = "dormant-account preview"
 
 
 class DormantPreviewView(StaffPermissionRequiredMixin, TemplateView):
@@ -54,7 +52,7 @@ class DormantExportView(StaffPermissionRequiredMixin, View):
             fields=EXPORT_FIELDS,
             ordering="last_login",
             actor=request.user,
-            filters=DORMANT_EXPORT,
+            filters=services.dormancy.PREVIEW_EXPORT,
         )
         return csv_download(rows)
 

@@ -14,8 +14,6 @@ from users.managers.dormancy import DormancyPolicy
 from users.models import User
 
 SHOWN = 50
-# How the trail names this export (users_export's filters).
-DORMANT_EXPORT = "dormant-account preview"
 
 
 class Command(BaseCommand):
@@ -112,7 +110,7 @@ class Command(BaseCommand):
                     fields=EXPORT_FIELDS,
                     ordering="last_login",
                     actor=None,
-                    filters=DORMANT_EXPORT,
+                    filters=services.dormancy.PREVIEW_EXPORT,
                 )
                 for line in csv_lines(rows):
                     out.write(line)
