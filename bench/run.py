@@ -2,7 +2,8 @@
 
 Needs DATABASE_URL=postgres://... ; uses that database and the sibling
 <name>_small, creating them when missing and keeping them (seeding 1M users
-takes a while), and a scratch sibling <name>_import, dropped afterwards.
+takes a while), and scratch siblings <name>_import and <name>_dormancy (a
+copy of the big one that the dormant-account run changes), dropped afterwards.
 Prints a table and writes bench/results/<date>.md.
 """
 
@@ -18,6 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a file, only bench/ would be importable
+from bench.dormancy_step import dormancy_report, time_dormancy  # noqa: E402
 from scripts import sandbox  # noqa: E402
 
 TARGETS = ("ours", "admin", "stock")
@@ -187,6 +189,7 @@ def report(big: dict, small: dict, imports: list[dict], args) -> str:
             )
     lines += bulk_report(big.get("bulk"))
     lines += erasure_report(big.get("erasure"))
+    lines += dormancy_report(big.get("dormancy"))
     if not imports:
         return "\n".join(lines) + "\n"
     lines += [
@@ -241,6 +244,11 @@ def main() -> None:
     parser.add_argument(
         "--no-import", action="store_true", help="skip the import timings"
     )
+    parser.add_argument(
+        "--no-dormancy",
+        action="store_true",
+        help="skip the dormant-account policy (preview and run)",
+    )
     args = parser.parse_args()
     big_url = sandbox.postgres_url("make bench")
     small_url = sandbox.sibling_url(big_url, "small")
@@ -252,6 +260,8 @@ def main() -> None:
         big["erasure"] = time_erasure(big_url, min(args.repeat, 5))
     small = measure(small_url, args.small, args.repeat, args.only)
     imports = [] if args.no_import else time_imports(big_url, import_url, args)
+    if not args.no_dormancy and (not args.only or "dormancy" in args.only):
+        big["dormancy"] = time_dormancy(big_url, environment)
     text = report(big, small, imports, args)
     # A partial run does not replace the day's full results.
     partial = "-partial" if args.only or args.no_import else ""

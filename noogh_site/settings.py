@@ -9,7 +9,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
-from . import logs
+from . import dormancy, logs
 from .environment import (
     boolean,
     database,
@@ -339,6 +339,9 @@ ERASURE_KEY = env.str("ERASURE_KEY", default="") or (
 # the lifecycle run); 0 keeps them all. The hash chain (users.audit.chain)
 # needs ERASURE_KEY too.
 AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=0)
+
+# --- Dormant accounts (manage.py lifecycle; noogh_site/dormancy.py) -------------
+DORMANT_AFTER_DAYS, DORMANT_WARN_DAYS, DORMANT_EXEMPT_GROUPS = dormancy.settings()
 
 # --- Logging ---------------------------------------------------------------------
 # Security events and server errors as JSON lines on stderr (noogh_site.logs).

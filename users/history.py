@@ -44,6 +44,9 @@ SENTENCES = {
     Action.LIFT: "Suspension lifted",
     Action.ACTIVE_UNTIL: "End of access changed",
     Action.EXPIRE: "Access ended (its end date came)",
+    Action.DORMANT: "Deactivated as dormant (no login for too long)",
+    Action.DORMANT_WARN: "Warned of deactivation as dormant",
+    Action.DORMANT_EXEMPT: "Dormancy exemption changed",
 }
 # A bulk event (services.bulk) says what it did to how many accounts.
 BULK_DONE = {
@@ -87,6 +90,9 @@ LABELS = {
     "until": "Until",
     "message": "Message at login",
     "active_until": "Active until",
+    "dormancy_exempt": "Exempt from the dormant-account policy",
+    "exemption_note": "Why exempt",
+    "dormant_warning": "Warning",
 }
 # Changes the sentence says already: no detail line repeats them.
 SAID_BY_THE_SENTENCE = {
@@ -99,6 +105,7 @@ SAID_BY_THE_SENTENCE = {
     Action.TOKEN_REVOKE: {"token"},
     Action.LIFT: {"is_active"},
     Action.EXPIRE: {"is_active"},
+    Action.DORMANT: {"is_active"},
 }
 
 

@@ -1,9 +1,11 @@
-"""Password links by e-mail: an invitation to set a first password, or a
-link to reset one. Django's token generator makes them: single use (the token
-covers the password hash and the last login, which setting a password
-changes) and valid for PASSWORD_RESET_TIMEOUT seconds."""
+"""E-mail to account holders: an invitation to set a first password, a link
+to reset one, and the dormant-account policy's warning. Django's token
+generator makes the password links: single use (the token covers the
+password hash and the last login, which setting a password changes) and
+valid for PASSWORD_RESET_TIMEOUT seconds."""
 
 import smtplib
+from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
@@ -54,3 +56,21 @@ def send_password_link(user: User, base_url: str) -> None:
         body=render_to_string("registration/password_link_email.txt", context),
         to=[user.email],
     ).send()
+
+
+def dormancy_warning(
+    user: User, *, idle_since: datetime, deadline: datetime
+) -> EmailMessage:
+    """The warning that user's account is about to be deactivated as dormant
+    (users.services.dormancy); signing in before `deadline` keeps it."""
+    context = {
+        "user": user,
+        "idle_since": idle_since,
+        "deadline": deadline,
+        "link": settings.SITE_URL.rstrip("/") + reverse("login"),
+    }
+    return EmailMessage(
+        subject="Your account will be deactivated: sign in to keep it",
+        body=render_to_string("registration/dormant_warning_email.txt", context),
+        to=[user.email],
+    )

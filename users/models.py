@@ -12,6 +12,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from .managers.accounts import UserManager
+from .managers.dormancy import dormancy_index
 from .managers.ordering import last_login_key
 from .managers.trail import AuditEventManager
 
@@ -153,6 +154,7 @@ class User(AbstractBaseUser, PermissionsMixin):
                 name="users_active_superuser_idx",
                 condition=Q(is_active=True, is_superuser=True),
             ),
+            dormancy_index(),  # the dormant-account policy's
         ]
 
     def __str__(self) -> str:
@@ -241,6 +243,9 @@ class AuditEvent(models.Model):
         LIFT = "lift", _("lifted a suspension")
         ACTIVE_UNTIL = "active_until", _("set when access ends")
         EXPIRE = "expire", _("access ended (expired)")
+        DORMANT = "dormant", _("deactivated as dormant")
+        DORMANT_WARN = "dormant_warn", _("warned of deactivation as dormant")
+        DORMANT_EXEMPT = "dormant_exempt", _("dormancy exemption changed")
 
     at = models.DateTimeField(_("time"), default=timezone.now)
     action = models.CharField(_("action"), max_length=20, choices=Action.choices)
@@ -299,3 +304,4 @@ from .usersearch import UserSearch  # noqa: E402, F401
 from .apitoken import ApiToken  # noqa: E402, F401
 from .suspension import Suspension  # noqa: E402, F401
 from .auditcheckpoint import AuditCheckpoint  # noqa: E402, F401
+from .dormancy import DormancyExemption, DormancyWarning  # noqa: E402, F401

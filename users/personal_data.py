@@ -13,7 +13,14 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
 from . import attempts, factors
-from .models import AuditEvent, Suspension, User, UserSession
+from .models import (
+    AuditEvent,
+    DormancyExemption,
+    DormancyWarning,
+    Suspension,
+    User,
+    UserSession,
+)
 
 FORMAT = "noogh subject access export, version 1"
 ACCOUNT_FIELDS = [
@@ -27,7 +34,6 @@ ACCOUNT_FIELDS = [
     "created_at",
     "updated_at",
     "last_login",
-    "active_until",
 ]
 SUSPENSION_FIELDS = ["reason", "note", "until", "message", "at"]
 SESSION_FIELDS = ["created_at", "last_seen_at", "expires_at", "ip", "browser"]
@@ -42,9 +48,19 @@ def account(user: User) -> dict:
     return profile | {"can_log_in_with_password": user.has_usable_password()}
 
 
-def suspension(user: User) -> dict | None:
-    """The suspension in force, or None; past ones are in the audit events."""
-    return Suspension.objects.filter(user=user).values(*SUSPENSION_FIELDS).first()
+def lifecycle(user: User) -> dict:
+    """The end of access, the suspension in force (past ones are in the
+    audit events), and the dormant-account policy's records."""
+    suspension = Suspension.objects.filter(user=user)
+    exemption = DormancyExemption.objects.filter(user=user).first()
+    warning = DormancyWarning.objects.filter(user=user).first()
+    return {
+        "active_until": user.active_until,
+        "suspension": suspension.values(*SUSPENSION_FIELDS).first(),
+        "dormancy_exemption": exemption
+        and {"note": exemption.note, "at": exemption.at, "by": exemption.by_label},
+        "dormancy_warning_sent_at": warning and warning.sent_at,
+    }
 
 
 def access(user: User) -> dict:
@@ -80,8 +96,7 @@ def streamed_sections(user: User) -> dict[str, Iterable[dict]]:
 def json_chunks(user: User) -> Iterator[str]:
     """The document, a piece at a time (a StreamingHttpResponse's content)."""
     head = {"format": FORMAT, "generated_at": timezone.now()}
-    head |= {"account": account(user), "suspension": suspension(user)}
-    head |= access(user)
+    head |= {"account": account(user), "lifecycle": lifecycle(user)} | access(user)
     yield "{\n" + ",\n".join(
         f" {dumps(key)}: {dumps(value)}" for key, value in head.items()
     )

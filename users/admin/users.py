@@ -18,7 +18,7 @@ from .forms import (
     UserChangeAdminForm,
     UserCreationAdminForm,
 )
-from .lifecycle import LifecycleActionsMixin, StatusFilter
+from .lifecycle import LIFECYCLE_FIELDS, LifecycleActionsMixin, StatusFilter
 from .mixins import DeleteSelectionMixin, FilteredOnlyMixin, refusals_as_messages
 
 RECENT_EVENTS = 10  # on the change page; the trail holds the rest
@@ -63,6 +63,7 @@ class UserAdmin(
         "two_factor",
         "active_until",
         "suspension_summary",
+        "dormancy_exemption_summary",
         "active_sessions",
         "recent_activity",
         "audit_trail",
@@ -82,7 +83,7 @@ class UserAdmin(
                 )
             },
         ),
-        ("Lifecycle", {"fields": ("suspension_summary", "active_until")}),
+        ("Lifecycle", {"fields": LIFECYCLE_FIELDS}),
         ("Two-factor authentication", {"fields": ("two_factor",)}),
         ("Important dates", {"fields": ("last_login", "created_at", "updated_at")}),
         ("Sessions", {"fields": ("active_sessions",)}),
@@ -114,6 +115,8 @@ class UserAdmin(
         "erase_selected",
         "suspend_selected",
         "lift_suspension_selected",
+        "exempt_from_dormancy_selected",
+        "end_dormancy_exemption_selected",
     ]
 
     def get_form(self, request, obj=None, **kwargs):

@@ -16,7 +16,7 @@ from django.db.models.sql.where import AND
 
 from .access import permissions_beyond
 from .counting import EstimatedCountMixin
-from .ordering import OrderedQuerySet
+from .dormancy import DormancyQuerySet
 from .search import MIN_SUBSTRING_TERM, SEARCH_FIELDS, InSearchMatches, is_email
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 SEARCH_ENTRY = "search_entry"
 
 
-class UserQuerySet(OrderedQuerySet):
+class UserQuerySet(DormancyQuerySet):
     def active(self) -> UserQuerySet:
         return self.filter(is_active=True)
 

@@ -39,6 +39,7 @@ from .accounts import (
     check_lift_suspension,
     check_send_password_link,
     check_set_active_until,
+    check_set_dormancy_exemption,
     check_set_password,
     check_suspend,
     grant_refusals,
@@ -136,6 +137,9 @@ can_lift_suspension = _predicate(check_lift_suspension)
 can_set_active_until = _predicate(check_set_active_until)
 
 
+can_set_dormancy_exemption = _predicate(check_set_dormancy_exemption)
+
+
 def offered_actions(actor: User, target: User) -> dict[str, bool]:
     """What a page may offer actor on target's account."""
     return {
@@ -153,6 +157,7 @@ def offered_actions(actor: User, target: User) -> dict[str, bool]:
         "suspend": can_suspend(actor, target),
         "lift_suspension": can_lift_suspension(actor, target),
         "active_until": can_set_active_until(actor, target),
+        "dormancy_exemption": can_set_dormancy_exemption(actor, target),
     }
 
 
@@ -209,6 +214,7 @@ __all__ = [
     "can_revoke_token",
     "can_send_password_link",
     "can_set_active_until",
+    "can_set_dormancy_exemption",
     "can_set_password",
     "can_suspend",
     "check_activate",
@@ -240,6 +246,7 @@ __all__ = [
     "check_revoke_token",
     "check_send_password_link",
     "check_set_active_until",
+    "check_set_dormancy_exemption",
     "check_set_password",
     "check_suspend",
     "fields_closed_to",

@@ -235,3 +235,11 @@ def check_erase(actor: User | None, target: User) -> None:
     _check_taking_away(actor, target, permission="delete", verb="erase")
     if is_pseudonymous(target.email):
         raise PermissionDenied(f"{target.username} is erased already.")
+
+
+def check_set_dormancy_exemption(actor: User | None, target: User) -> None:
+    """Exempting keeps an account's access, ending the exemption may end it:
+    the hierarchy's rule of editing, and never one's own (a policy one is
+    subject to)."""
+    check_edit(actor, target)
+    refuse_self(actor, [target], "change the dormancy exemption of")

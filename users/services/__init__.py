@@ -28,6 +28,7 @@ from .asynchronous import (
 )
 from .base import FROM_REQUEST, UserGone
 from .bulk import BulkRefused, bulk_undo, undo_deadline, undo_refusal, users_bulk
+from .dormancy import DormancyResult, user_set_dormancy_exemption
 from .erasure import user_erase
 from .groups import group_delete, group_save
 from .imports import ImportConflict, ImportRefused, users_import
@@ -62,6 +63,7 @@ from .tokens import token_create, token_revoke, token_used
 __all__ = [
     "FROM_REQUEST",
     "BulkRefused",
+    "DormancyResult",
     "ImportConflict",
     "ImportRefused",
     "RunResult",
@@ -106,6 +108,7 @@ __all__ = [
     "user_reset_mfa",
     "user_send_password_link",
     "user_set_active_until",
+    "user_set_dormancy_exemption",
     "user_set_groups_and_permissions",
     "user_set_password",
     "user_suspend",

@@ -7,7 +7,14 @@ from django.db import transaction
 from .. import attempts, permissions, pseudonyms
 from ..audit import trail
 from ..audit.erasure import IDENTIFYING_FIELDS, pseudonymise_trail
-from ..models import ApiToken, AuditEvent, Suspension, User, UserSession
+from ..models import (
+    ApiToken,
+    AuditEvent,
+    DormancyExemption,
+    Suspension,
+    User,
+    UserSession,
+)
 from .base import FROM_REQUEST, end_sessions, lock, resolve_actor
 from .mfa import delete_devices
 
@@ -57,7 +64,9 @@ def _forget_records(user: User) -> None:
     UserSession.objects.filter(user=user).delete()
     # Its API tokens: names it chose, when and how it used the API.
     ApiToken.objects.filter(user=user).delete()
-    # Its suspension's free text (details, message) may describe the person.
+    # Its suspension's free text (details, message) may describe the person;
+    # so may its dormancy exemption's note (the exemption itself stays).
     Suspension.objects.filter(user=user).delete()
+    DormancyExemption.objects.filter(user=user).update(note="")
     for records in attempts.sign_in_records_of(user).values():
         records.delete()

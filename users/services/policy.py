@@ -1,5 +1,6 @@
 """The lifecycle run (manage.py lifecycle): lift suspensions whose end has
-come and deactivate accounts whose access has ended, in batches.
+come, deactivate accounts whose access has ended, then apply the dormant-
+account policy (services.dormancy: warn, deactivate), in batches.
 
 Each batch is one transaction over rows it locked with SKIP LOCKED, so a run
 killed midway leaves every account either fully processed (changed and
@@ -17,8 +18,10 @@ from django.db import transaction
 
 from .. import permissions
 from ..audit import trail
+from ..managers.dormancy import DormancyPolicy
 from ..models import AuditEvent, User
 from .base import end_sessions
+from .dormancy import DormancyResult, dormancy_run
 from .lifecycle import lift
 
 BATCH_SIZE = 100
@@ -30,6 +33,7 @@ class RunResult:
     done: dict[str, list[str]] = field(default_factory=lambda: {LIFT: [], EXPIRE: []})
     # Accounts the rules keep as they are (the last active superuser).
     skipped: dict[int, str] = field(default_factory=dict)
+    dormancy: DormancyResult = field(default_factory=DormancyResult)
 
 
 def due(kind: str, now: datetime):
@@ -79,11 +83,17 @@ def lifecycle_run(
     *,
     size: int = BATCH_SIZE,
     progress: Callable[[str, int], None] | None = None,
+    policy: DormancyPolicy | None = None,
+    dormant_size: int | None = None,
 ) -> RunResult:
-    """Apply every end date that has come by `now`, batch by batch."""
+    """Apply every end date that has come by `now`, batch by batch, then
+    the dormant-account policy (by default as the settings say)."""
     result = RunResult()
     for kind in (LIFT, EXPIRE):
         while run_batch(kind, now, result, size):
             if progress:
                 progress(kind, len(result.done[kind]))
+    policy = policy or DormancyPolicy.from_settings()
+    sizes = {"size": dormant_size} if dormant_size else {}
+    result.dormancy = dormancy_run(now, policy, **sizes)
     return result

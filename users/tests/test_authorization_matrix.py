@@ -55,6 +55,9 @@ OUR_PAGES = {
     "lift suspension": ("users:lift_suspension", True, CHANGERS, {"post"}),
     "active until": ("users:active_until", True, CHANGERS, {"get", "post"}),
     "lockouts": ("users:lockouts", False, CHANGERS, {"get"}),
+    "dormant": ("users:dormant", False, VIEWERS, {"get"}),
+    "dormant export": ("users:dormant_export", False, VIEWERS, {"get"}),
+    "dormancy exemption": ("users:dormancy_exemption", True, CHANGERS, {"get", "post"}),
     "lockout lift": ("users:lockout_lift", False, CHANGERS, {"post"}),
 }
 # What a POST sends, where an empty one would be refused as a bad request.
@@ -74,6 +77,8 @@ AFTER_POST = {
     "active until": lambda target: reverse("users:detail", args=[target.pk]),
     # The target is not suspended: refused with a message, nothing changed.
     "lift suspension": lambda target: reverse("users:detail", args=[target.pk]),
+    # Not exempt before, nor after (the box unticked): nothing recorded.
+    "dormancy exemption": lambda target: reverse("users:detail", args=[target.pk]),
     # No lockout of that address: nothing lifted, nothing recorded.
     "lockout lift": lambda target: reverse("users:lockouts"),
 }

@@ -265,6 +265,28 @@ CASES = [
         ["Active until: 2030-01-01 → —"],
     ),
     (
+        event(Action.DORMANT, {"is_active": [True, False]}, actor="policy"),
+        "Deactivated as dormant (no login for too long) by policy",
+        [],
+    ),
+    (
+        event(
+            Action.DORMANT_WARN,
+            {"dormant_warning": [None, "sent; 14 days' notice"]},
+            actor="policy",
+        ),
+        "Warned of deactivation as dormant by policy",
+        ["Warning: sent; 14 days' notice"],
+    ),
+    (
+        event(
+            Action.DORMANT_EXEMPT,
+            {"dormancy_exempt": [False, True], "exemption_note": [None, "kiosk"]},
+        ),
+        "Dormancy exemption changed by ana",
+        ["Exempt from the dormant-account policy: No → Yes", "Why exempt: kiosk"],
+    ),
+    (
         event(Action.PASSWORD_LINK, {"password_link": [None, "reset sent to b@x.org"]}),
         "Password reset link sent to b@x.org by ana",
         [],

@@ -359,6 +359,21 @@ def test_active_until_field(staff_client):
         assert MARKUP not in response.content.decode(), value[:60]
 
 
+@pytest.mark.parametrize("field", ("exempt", "note"))
+def test_dormancy_exemption_fields(staff_client, field):
+    """Hostile values are field errors or stored as text (the note), never a
+    500, never markup on the form or the account's page."""
+    target = UserFactory()
+    url = reverse("users:dormancy_exemption", args=[target.pk])
+    for value in values_for(f"dormancy_exemption:{field}"):
+        data = {"exempt": "on", "note": "n"} | {field: value}
+        response = staff_client.post(url, data)
+        assert response.status_code in (200, 302), (field, value[:60])
+        assert MARKUP not in response.content.decode(), (field, value[:60])
+        page = staff_client.get(reverse("users:detail", args=[target.pk]))
+        assert MARKUP not in page.content.decode(), (field, value[:60])
+
+
 def test_forwarded_for_headers_behind_a_proxy(staff_client, settings):
     """Whatever a client puts in X-Forwarded-For, the trail gets an address."""
     settings.TRUSTED_PROXY_COUNT = 1

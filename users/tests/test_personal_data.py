@@ -101,16 +101,16 @@ def test_a_suspension_and_an_end_of_access_are_in_it(client, login):
         message="Write to abuse@example.com",
     )
     document = download(client, account)
-    suspension = document["suspension"]
+    suspension = document["lifecycle"]["suspension"]
     assert (suspension["reason"], suspension["note"]) == ("abuse", HOSTILE_NAME)
     assert suspension["message"] == "Write to abuse@example.com"
     assert parse_datetime(suspension["until"]) == until
-    assert parse_datetime(document["account"]["active_until"]) > until
+    assert parse_datetime(document["lifecycle"]["active_until"]) > until
     assert document["account"]["is_active"] is False
 
     services.user_lift_suspension(actor=actor, user=account)
     document = download(client, account)
-    assert document["suspension"] is None
+    assert document["lifecycle"]["suspension"] is None
     actions = [event["action"] for event in document["audit_events_about_account"]]
     assert {"suspend", "lift"} <= set(actions)
 

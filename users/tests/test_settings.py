@@ -31,6 +31,12 @@ def run_check(*command: str, **env_overrides: str) -> subprocess.CompletedProces
         ({"DEBUG": "true", "TIME_ZONE": "Mars/Olympus"}, "TIME_ZONE"),
         ({"DEBUG": "true", "LOGIN_HASH_CONCURRENCY": "0"}, "LOGIN_HASH_CONCURRENCY"),
         ({"DEBUG": "true", "LOGIN_HASH_CONCURRENCY": "two"}, "LOGIN_HASH_CONCURRENCY"),
+        ({"DEBUG": "true", "DORMANT_AFTER_DAYS": "ninety"}, "whole days"),
+        ({"DEBUG": "true", "DORMANT_AFTER_DAYS": "-1"}, "DORMANT_WARN_DAYS must be"),
+        (
+            {"DEBUG": "true", "DORMANT_AFTER_DAYS": "30", "DORMANT_WARN_DAYS": "30"},
+            "DORMANT_WARN_DAYS must be less than DORMANT_AFTER_DAYS",
+        ),
     ],
 )
 def test_broken_environment_stops_with_one_clear_line(overrides, message):

@@ -74,7 +74,7 @@ class ActiveUntilForm(forms.Form):
         return _future(self.cleaned_data["active_until"])
 
 
-def _service_errors(view, form, call):
+def service_errors(view, form, call):
     """Run a service; its refusals and field errors land on the form."""
     try:
         call()
@@ -103,7 +103,7 @@ class UserSuspendView(AccountFormView):
         return {name: getattr(current, name) for name in SuspendForm.base_fields}
 
     def form_valid(self, form):
-        refused = _service_errors(
+        refused = service_errors(
             self,
             form,
             lambda: services.user_suspend(
@@ -126,7 +126,7 @@ class UserActiveUntilView(AccountFormView):
 
     def form_valid(self, form):
         when = form.cleaned_data["active_until"]
-        refused = _service_errors(
+        refused = service_errors(
             self,
             form,
             lambda: services.user_set_active_until(

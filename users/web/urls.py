@@ -2,6 +2,7 @@ from django.urls import path
 
 from . import (
     bulk,
+    dormancy,
     erasure,
     factors,
     grants,
@@ -35,6 +36,8 @@ urlpatterns = [
         name="my_sessions_end_all",
     ),
     path("lockouts/", lockouts.LockoutListView.as_view(), name="lockouts"),
+    path("dormant/", dormancy.DormantPreviewView.as_view(), name="dormant"),
+    path("dormant.csv", dormancy.DormantExportView.as_view(), name="dormant_export"),
     path("lockouts/lift/", lockouts.LockoutLiftView.as_view(), name="lockout_lift"),
     path("<int:pk>/", views.UserDetailView.as_view(), name="detail"),
     path("<int:pk>/edit/", views.UserUpdateView.as_view(), name="edit"),
@@ -68,6 +71,11 @@ urlpatterns = [
         "<int:pk>/active-until/",
         lifecycle.UserActiveUntilView.as_view(),
         name="active_until",
+    ),
+    path(
+        "<int:pk>/dormancy-exemption/",
+        dormancy.UserDormancyExemptionView.as_view(),
+        name="dormancy_exemption",
     ),
     path(
         "<int:pk>/activate/",

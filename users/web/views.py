@@ -95,7 +95,7 @@ class UserDetailView(StaffPermissionRequiredMixin, BackToListMixin, DetailView):
     template_name = "users/user_detail.html"
 
     def get_queryset(self):
-        return super().get_queryset().select_related("suspension")
+        return super().get_queryset().select_related("suspension", "dormancy_exemption")
 
     def get_context_data(self, **kwargs):
         offered = permissions.offered_actions(self.request.user, self.object)
@@ -106,6 +106,7 @@ class UserDetailView(StaffPermissionRequiredMixin, BackToListMixin, DetailView):
                 "mfa": factors.status(self.object),
                 "access": access_summary(self.object),
                 "suspension": getattr(self.object, "suspension", None),
+                "exemption": getattr(self.object, "dormancy_exemption", None),
             }
             | recent_history(self.object)
             | sessions_context(self.request, self.object)
