@@ -33,6 +33,12 @@ def diff(before: Any, after: Mapping[str, Any]) -> dict[str, list]:
     }
 
 
+def _label(actor: User | None, actor_label: str | None) -> str:
+    """The actor's name in the trail: an account's username, else the label
+    given (POLICY_LABEL), else the system's."""
+    return actor.get_username() if actor else actor_label or SYSTEM_LABEL
+
+
 def event(
     action: str,
     target: User | None,
@@ -51,7 +57,7 @@ def event(
         at=at or timezone.now(),
         action=action,
         actor_id=actor.pk if actor else None,
-        actor_label=actor.get_username() if actor else actor_label or SYSTEM_LABEL,
+        actor_label=_label(actor, actor_label),
         target_id=target.pk if target else None,
         target_label=target_label or (target.get_username() if target else ""),
         ip=client_ip(),
@@ -97,6 +103,7 @@ def record_each(
     actor: User | None,
     at: datetime,
     batch: UUID,
+    actor_label: str | None = None,
 ) -> int:
     """Record one event per account of `users` (the same changes for each), in
     one INSERT ... SELECT: a 100,000-account bulk action never leaves the
@@ -108,7 +115,16 @@ def record_each(
         .values_list("event_target", "event_label")
     )
     select, params = rows.query.sql_with_params()
-    return record_rows(action, select, params, changes, actor=actor, at=at, batch=batch)
+    return record_rows(
+        action,
+        select,
+        params,
+        changes,
+        actor=actor,
+        at=at,
+        batch=batch,
+        actor_label=actor_label,
+    )
 
 
 def record_rows(
@@ -120,6 +136,7 @@ def record_rows(
     actor: User | None,
     at: datetime,
     batch: UUID,
+    actor_label: str | None = None,
 ) -> int:
     """Record one event per row of rows_sql (columns event_target and
     event_label), in one statement. On PostgreSQL rows_sql may be an
@@ -131,7 +148,7 @@ def record_rows(
             ("at", at),
             ("action", action),
             ("actor_id", actor.pk if actor else None),
-            ("actor_label", actor.get_username() if actor else SYSTEM_LABEL),
+            ("actor_label", _label(actor, actor_label)),
             ("ip", client_ip()),
             ("changes", dict(changes)),
             ("batch", batch),

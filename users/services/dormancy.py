@@ -33,22 +33,6 @@ DEACTIVATED = {"is_active": [True, False]}
 PREVIEW_EXPORT = "dormant-account preview"
 
 
-class _Policy:
-    """The policy where the trail takes an actor: no account, recorded as
-    "policy". The rules are asked with None (the system)."""
-
-    pk = None
-
-    def get_username(self) -> str:
-        return trail.POLICY_LABEL
-
-    def __bool__(self) -> bool:
-        return True
-
-
-POLICY = _Policy()
-
-
 @dataclass
 class DormancyResult:
     deactivated: int = 0
@@ -221,4 +205,4 @@ def _deadline(idle: datetime, now: datetime, policy: DormancyPolicy) -> datetime
 
 
 def _by_policy(now: datetime) -> dict:
-    return {"actor": POLICY, "at": now, "batch": None}
+    return {"actor": None, "actor_label": trail.POLICY_LABEL, "at": now, "batch": None}
