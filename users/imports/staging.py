@@ -7,7 +7,7 @@ users_user as it was, and rerunning the same rows is idempotent. Duplicates
 over the staging table, so memory stays flat however many rows come in.
 """
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import batched
 
 from django.db import connection
@@ -94,6 +94,10 @@ class Staging:
         before = self.staged
         if connection.vendor == "postgresql":
             self._copy(rows)
+            with connection.cursor() as cursor:
+                # Temporary tables are never analysed by autovacuum: without
+                # statistics the planner guesses at every join with users_user.
+                cursor.execute("ANALYZE users_staging")
         else:
             self._insert(rows)
         return self.staged - before
@@ -212,13 +216,20 @@ class Staging:
             "Only a superuser can create a superuser.",
         )
 
-    def merge(self, on_conflict: str, updated_columns: Iterable[str]) -> MergeResult:
+    def merge(
+        self,
+        on_conflict: str,
+        updated_columns: Iterable[str],
+        record_created: Callable[[str, list], int],
+    ) -> MergeResult:
         """Write the staged rows into users_user; returns what happened.
 
         With on_conflict="update", stored users (matched by username) get the
         staged values of `updated_columns` only; rows that change nothing are
         left alone. The changed rows, old and new values, stay in the
-        temporary table users_changes for the audit trail.
+        temporary table users_changes for the audit trail. record_created
+        records the "created" events of a statement (see created_sql) and
+        returns how many.
         """
         result = MergeResult()
         self.now = now = timezone.now()
@@ -228,6 +239,8 @@ class Staging:
         self.changed_columns = columns  # those users_changes holds old/new of
         with connection.cursor() as cursor, indexes_built_after(self.staged):
             cursor.execute(sql.changes_table_sql(columns))
+            if connection.vendor == "postgresql":
+                cursor.execute("ANALYZE users_changes")
             if columns:
                 assignments = sql.update_assignments(columns)
                 cursor.execute(
@@ -236,18 +249,26 @@ class Staging:
                     [now],
                 )
                 result.updated = cursor.rowcount
-            cursor.execute(
-                f"""
-                INSERT INTO users_user ({", ".join(USER_COLUMNS)}, updated_at)
-                SELECT {", ".join(USER_COLUMNS)}, %s FROM users_staging
-                WHERE true ORDER BY line
-                ON CONFLICT DO NOTHING
-                """,
-                [now],
-            )
-            result.inserted = cursor.rowcount
+            result.inserted = self._insert_new(cursor, record_created)
         result.skipped = self.staged_rows() - result.inserted - result.updated
         return result
+
+    def _insert_new(self, cursor, record_created: Callable[[str, list], int]) -> int:
+        """Insert the staged rows no stored user has; record them; how many."""
+        insert = f"""
+            INSERT INTO users_user ({", ".join(USER_COLUMNS)}, updated_at)
+            SELECT {", ".join(USER_COLUMNS)}, %s FROM users_staging
+            WHERE true ORDER BY line
+            ON CONFLICT DO NOTHING"""
+        if connection.vendor == "postgresql":
+            # The new rows come back from the INSERT itself: no join of the
+            # staged rows with the table afterwards (one that the planner,
+            # guessing, ran as a nested loop: 60k rows into 300k took hours).
+            return record_created(
+                f"{insert} RETURNING {self._created_columns('')}", [self.now]
+            )
+        cursor.execute(insert, [self.now])
+        return record_created(*self.created_sql())
 
     def changes_sql(self) -> str:
         """SELECT target_id, target_label, changes (JSON) of every updated row."""
@@ -258,17 +279,25 @@ class Staging:
             f"{sql.json_object_without_nulls(pairs)} AS changes FROM users_changes AS c"
         )
 
-    def created_sql(self) -> tuple[str, list]:
-        """SELECT target_id, target_label, changes (JSON) of every inserted row."""
+    def _created_columns(self, prefix: str) -> str:
+        """target_id, target_label, changes (JSON) of a new row."""
         pairs = [
-            (c, sql.json_array("NULL", sql.json_value(f"u.{c}", c)))
+            (c, sql.json_array("NULL", sql.json_value(f"{prefix}{c}", c)))
             for c in sorted(CREATED_AUDIT_COLUMNS)
         ]
-        statement = f"""SELECT u.id AS target_id, u.username AS target_label,
-            {sql.json_object(pairs)} AS changes
+        return (
+            f"{prefix}id AS target_id, {prefix}username AS target_label, "
+            f"{sql.json_object(pairs)} AS changes"
+        )
+
+    def created_sql(self) -> tuple[str, list]:
+        """SELECT target_id, target_label, changes (JSON) of every inserted row
+        (SQLite: PostgreSQL takes them from the INSERT's RETURNING)."""
+        statement = f"""SELECT {self._created_columns("u.")}
             FROM users_staging AS s JOIN users_user AS u
             ON LOWER(u.username) = LOWER(s.username)
-            WHERE u.updated_at = %s AND u.id NOT IN (SELECT id FROM users_changes)"""
+            WHERE u.updated_at = %s AND NOT EXISTS (
+                SELECT 1 FROM users_changes AS c WHERE c.id = u.id)"""
         return statement, [self.now]
 
     def lines_losing_superusers(self) -> list[int]:

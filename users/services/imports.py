@@ -70,9 +70,11 @@ def users_import(
             on_rejection(rejection)
         if rejected and on_conflict == "fail":
             raise ImportConflict(rejected)
-        result = staging.merge(on_conflict, updated_columns)
+        result = staging.merge(
+            on_conflict, updated_columns, _recorder(Action.CREATE, actor)
+        )
         _refuse_losing_every_superuser(staging)
-        _record(actor, staging)
+        trail.record_from_sql(Action.UPDATE, staging.changes_sql(), [], actor=actor)
     result.rejected = rejected + rejected_before()
     trail.record(Action.IMPORT, None, _summary(result), actor=actor)
     if dry_run:
@@ -100,10 +102,13 @@ def _refuse_losing_every_superuser(staging: Staging) -> None:
         )
 
 
-def _record(actor: User | None, staging: Staging) -> None:
-    """One event per account created or changed, written in SQL."""
-    trail.record_from_sql(Action.UPDATE, staging.changes_sql(), [], actor=actor)
-    trail.record_from_sql(Action.CREATE, *staging.created_sql(), actor=actor)
+def _recorder(action: str, actor: User | None) -> Callable[[str, list], int]:
+    """One event per row of a statement, written in SQL (see record_from_sql)."""
+
+    def record(statement: str, params: list) -> int:
+        return trail.record_from_sql(action, statement, params, actor=actor)
+
+    return record
 
 
 def _summary(result: MergeResult) -> dict:

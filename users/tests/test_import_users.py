@@ -183,7 +183,7 @@ def test_interrupted_run_leaves_nothing_and_a_rerun_is_idempotent(
     rows = "".join(f"u{n},u{n}@example.com,User {n},,,\n" for n in range(50))
     path = write(tmp_path, HEADER + rows)
 
-    def killed(self, on_conflict, columns):
+    def killed(self, *args):
         raise KeyboardInterrupt
 
     with monkeypatch.context() as patch:
