@@ -25,14 +25,6 @@ from .rows import (
     Rejection,
 )
 
-CREATED_AUDIT_COLUMNS = (
-    "email",
-    "full_name",
-    "is_active",
-    "is_staff",
-    "is_superuser",
-    "username",
-)
 OUTRANKED_MESSAGE = (
     "This account holds permissions you do not have; only a superuser "
     "(or someone holding all of them) can change it."
@@ -255,17 +247,13 @@ class Staging:
 
     def _insert_new(self, cursor, record_created: Callable[[str, list], int]) -> int:
         """Insert the staged rows no stored user has; record them; how many."""
-        insert = f"""
-            INSERT INTO users_user ({", ".join(USER_COLUMNS)}, updated_at)
-            SELECT {", ".join(USER_COLUMNS)}, %s FROM users_staging
-            WHERE true ORDER BY line
-            ON CONFLICT DO NOTHING"""
+        insert = sql.insert_sql(skip_stored=True)
         if connection.vendor == "postgresql":
             # The new rows come back from the INSERT itself: no join of the
             # staged rows with the table afterwards (one that the planner,
             # guessing, ran as a nested loop: 60k rows into 300k took hours).
             return record_created(
-                f"{insert} RETURNING {self._created_columns('')}", [self.now]
+                f"{insert} RETURNING {sql.created_columns()}", [self.now]
             )
         cursor.execute(insert, [self.now])
         return record_created(*self.created_sql())
@@ -279,21 +267,10 @@ class Staging:
             f"{sql.json_object_without_nulls(pairs)} AS changes FROM users_changes AS c"
         )
 
-    def _created_columns(self, prefix: str) -> str:
-        """target_id, target_label, changes (JSON) of a new row."""
-        pairs = [
-            (c, sql.json_array("NULL", sql.json_value(f"{prefix}{c}", c)))
-            for c in sorted(CREATED_AUDIT_COLUMNS)
-        ]
-        return (
-            f"{prefix}id AS target_id, {prefix}username AS target_label, "
-            f"{sql.json_object(pairs)} AS changes"
-        )
-
     def created_sql(self) -> tuple[str, list]:
         """SELECT target_id, target_label, changes (JSON) of every inserted row
         (SQLite: PostgreSQL takes them from the INSERT's RETURNING)."""
-        statement = f"""SELECT {self._created_columns("u.")}
+        statement = f"""SELECT {sql.created_columns("u.")}
             FROM users_staging AS s JOIN users_user AS u
             ON LOWER(u.username) = LOWER(s.username)
             WHERE u.updated_at = %s AND NOT EXISTS (
