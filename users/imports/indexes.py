@@ -15,11 +15,13 @@ JOIN pg_am ON pg_am.oid = index.relam
 WHERE pg_index.indrelid = ANY(%s::regclass[]) AND pg_am.amname = 'gin'
 """
 GIN_PENDING_LIMIT_KB = 1024 * 1024  # 1 GB: nothing is merged before the end
-# Every index but the primary keys (the unique ones too, which are constraints).
+# Every index but the primary keys: the unique LOWER() indexes too (an index
+# that backs a constraint, which DROP INDEX refuses, stays).
 ALL_INDEXES_SQL = """
 SELECT index.relname, pg_get_indexdef(pg_index.indexrelid)
 FROM pg_index JOIN pg_class AS index ON index.oid = pg_index.indexrelid
 WHERE pg_index.indrelid = ANY(%s::regclass[]) AND NOT pg_index.indisprimary
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conindid = pg_index.indexrelid)
 ORDER BY pg_index.indisunique DESC, index.relname
 """
 SEARCH_KEYS_SQL = """
