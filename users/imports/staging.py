@@ -86,10 +86,6 @@ class Staging:
         before = self.staged
         if connection.vendor == "postgresql":
             self._copy(rows)
-            with connection.cursor() as cursor:
-                # Temporary tables are never analysed by autovacuum: without
-                # statistics the planner guesses at every join with users_user.
-                cursor.execute("ANALYZE users_staging")
         else:
             self._insert(rows)
         return self.staged - before
@@ -112,6 +108,14 @@ class Staging:
             for batch in batched(rows, self.batch_size):
                 cursor.executemany(statement, batch)
                 self.staged += len(batch)
+
+    def analyze(self) -> None:
+        """Statistics of the staged rows, before they are joined with users_user
+        (PostgreSQL). Temporary tables are never analysed by autovacuum, and
+        without statistics the planner guesses at every join."""
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE users_staging")
 
     def reject_duplicates_within(self) -> int:
         """Drop every later row repeating an earlier row's email or username."""

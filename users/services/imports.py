@@ -97,6 +97,7 @@ def users_import(
 
 def _reject(staging: Staging, actor, on_conflict: str, on_rejection) -> int:
     """Move the rows the rules refuse out of the staging; how many."""
+    staging.analyze()  # a first load joins nothing, and skips this
     rejected = staging.reject_duplicates_within()
     rejected += staging.reject_conflicts_with_existing(on_conflict)
     if not permissions.unrestricted(actor):
