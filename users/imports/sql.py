@@ -1,7 +1,9 @@
-"""SQL fragments of the merge that differ between PostgreSQL and SQLite."""
+"""The SQL of the staging and the merge: its tables, statements and the fragments
+that differ between PostgreSQL and SQLite."""
 
 from django.db import connection
 
+from ..models import User
 from .rows import BOOLEAN_COLUMNS, USER_COLUMNS
 
 CREATED_AUDIT_COLUMNS = (
@@ -12,6 +14,25 @@ CREATED_AUDIT_COLUMNS = (
     "is_superuser",
     "username",
 )
+
+
+def staging_table_sql() -> str:
+    """users_staging, its text columns as long as the model's fields."""
+    size = {name: User._meta.get_field(name).max_length for name in USER_COLUMNS}
+    return f"""
+CREATE TEMPORARY TABLE users_staging (
+    line integer NOT NULL,
+    username varchar({size["username"]}) NOT NULL,
+    email varchar({size["email"]}) NOT NULL,
+    full_name varchar({size["full_name"]}) NOT NULL,
+    is_active boolean NOT NULL,
+    is_staff boolean NOT NULL,
+    is_superuser boolean NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    password varchar({size["password"]}) NOT NULL,
+    last_login timestamp with time zone NULL
+)
+"""
 
 
 def insert_sql(skip_stored: bool) -> str:

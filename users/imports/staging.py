@@ -14,13 +14,11 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from ..models import User
 from . import sql
 from .indexes import indexes_built_after
 from .rows import (
     STAGED_COLUMNS,
     UPDATABLE_COLUMNS,
-    USER_COLUMNS,
     MergeResult,
     Rejection,
 )
@@ -38,25 +36,6 @@ CREATE TEMPORARY TABLE users_rejected (
 """
 
 
-def _staging_ddl() -> str:
-    """users_staging, its text columns as long as the model's fields."""
-    size = {name: User._meta.get_field(name).max_length for name in USER_COLUMNS}
-    return f"""
-CREATE TEMPORARY TABLE users_staging (
-    line integer NOT NULL,
-    username varchar({size["username"]}) NOT NULL,
-    email varchar({size["email"]}) NOT NULL,
-    full_name varchar({size["full_name"]}) NOT NULL,
-    is_active boolean NOT NULL,
-    is_staff boolean NOT NULL,
-    is_superuser boolean NOT NULL,
-    created_at timestamp with time zone NOT NULL,
-    password varchar({size["password"]}) NOT NULL,
-    last_login timestamp with time zone NULL
-)
-"""
-
-
 class Staging:
     """A temporary table of incoming users, dropped when the run ends."""
 
@@ -68,7 +47,7 @@ class Staging:
         with connection.cursor() as cursor:
             for table in STAGING_TABLES:
                 cursor.execute(f"DROP TABLE IF EXISTS {table}")
-            cursor.execute(_staging_ddl())
+            cursor.execute(sql.staging_table_sql())
             cursor.execute(REJECTED_DDL)
         return self
 
