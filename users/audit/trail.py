@@ -75,24 +75,31 @@ def record_many(events: Iterable[AuditEvent], batch_size: int = 2000) -> None:
     AuditEvent.objects.bulk_create(events, batch_size=batch_size)
 
 
-def record_from_sql(action: str, select: str, params: list, *, actor: User | None):
+def record_from_sql(
+    action: str, select: str, params: list, *, actor: User | None
+) -> int:
     """Record one event per row of `select` (columns target_id, target_label and
-    changes, as JSON), in one INSERT: a million-row import stays in the database."""
+    changes, as JSON), in one INSERT: a million-row import stays in the database.
+    On PostgreSQL `select` may be an INSERT or UPDATE ... RETURNING those
+    columns, so that a write and its trail are one statement. Returns how many
+    were recorded."""
+    insert = f"""INSERT INTO {AuditEvent._meta.db_table}
+        (at, action, actor_id, actor_label, target_id, target_label, ip, changes)
+        SELECT %s, %s, %s, %s, t.target_id, t.target_label, %s, t.changes"""
+    fixed = [
+        timezone.now(),
+        action,
+        actor.pk if actor else None,
+        actor.get_username() if actor else SYSTEM_LABEL,
+        client_ip(),
+    ]
+    if connection.vendor == "postgresql":  # a CTE may hold the write there
+        sql, params = f"WITH t AS ({select}) {insert} FROM t", [*params, *fixed]
+    else:  # Python's sqlite3 counts no rows for a statement led by WITH
+        sql, params = f"{insert} FROM ({select}) AS t", [*fixed, *params]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"""INSERT INTO {AuditEvent._meta.db_table}
-            (at, action, actor_id, actor_label, target_id, target_label, ip, changes)
-            SELECT %s, %s, %s, %s, t.target_id, t.target_label, %s, t.changes
-            FROM ({select}) AS t""",
-            [
-                timezone.now(),
-                action,
-                actor.pk if actor else None,
-                actor.get_username() if actor else SYSTEM_LABEL,
-                client_ip(),
-                *params,
-            ],
-        )
+        cursor.execute(sql, params)
+        return cursor.rowcount
 
 
 def record_each(

@@ -1,6 +1,6 @@
 """What flows through an import: the staged row's shape, a rejection, the outcome."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..models import EDITABLE_FIELDS
 
@@ -30,3 +30,5 @@ class MergeResult:
     updated: int = 0
     skipped: int = 0
     rejected: int = 0
+    # Seconds per step, for `import_users -v 2` and the benchmark.
+    phases: dict[str, float] = field(default_factory=dict)

@@ -7,32 +7,22 @@ users_user as it was, and rerunning the same rows is idempotent. Duplicates
 over the staging table, so memory stays flat however many rows come in.
 """
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import batched
 
 from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from ..models import User
 from . import sql
 from .indexes import indexes_built_after
 from .rows import (
     STAGED_COLUMNS,
     UPDATABLE_COLUMNS,
-    USER_COLUMNS,
     MergeResult,
     Rejection,
 )
 
-CREATED_AUDIT_COLUMNS = (
-    "email",
-    "full_name",
-    "is_active",
-    "is_staff",
-    "is_superuser",
-    "username",
-)
 OUTRANKED_MESSAGE = (
     "This account holds permissions you do not have; only a superuser "
     "(or someone holding all of them) can change it."
@@ -42,25 +32,6 @@ REJECTED_DDL = """
 CREATE TEMPORARY TABLE users_rejected (
     line integer NOT NULL, field varchar(20) NOT NULL,
     value text NOT NULL, message text NOT NULL
-)
-"""
-
-
-def _staging_ddl() -> str:
-    """users_staging, its text columns as long as the model's fields."""
-    size = {name: User._meta.get_field(name).max_length for name in USER_COLUMNS}
-    return f"""
-CREATE TEMPORARY TABLE users_staging (
-    line integer NOT NULL,
-    username varchar({size["username"]}) NOT NULL,
-    email varchar({size["email"]}) NOT NULL,
-    full_name varchar({size["full_name"]}) NOT NULL,
-    is_active boolean NOT NULL,
-    is_staff boolean NOT NULL,
-    is_superuser boolean NOT NULL,
-    created_at timestamp with time zone NOT NULL,
-    password varchar({size["password"]}) NOT NULL,
-    last_login timestamp with time zone NULL
 )
 """
 
@@ -76,7 +47,7 @@ class Staging:
         with connection.cursor() as cursor:
             for table in STAGING_TABLES:
                 cursor.execute(f"DROP TABLE IF EXISTS {table}")
-            cursor.execute(_staging_ddl())
+            cursor.execute(sql.staging_table_sql())
             cursor.execute(REJECTED_DDL)
         return self
 
@@ -116,6 +87,14 @@ class Staging:
             for batch in batched(rows, self.batch_size):
                 cursor.executemany(statement, batch)
                 self.staged += len(batch)
+
+    def analyze(self) -> None:
+        """Statistics of the staged rows, before they are joined with users_user
+        (PostgreSQL). Temporary tables are never analysed by autovacuum, and
+        without statistics the planner guesses at every join."""
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE users_staging")
 
     def reject_duplicates_within(self) -> int:
         """Drop every later row repeating an earlier row's email or username."""
@@ -212,13 +191,20 @@ class Staging:
             "Only a superuser can create a superuser.",
         )
 
-    def merge(self, on_conflict: str, updated_columns: Iterable[str]) -> MergeResult:
+    def merge(
+        self,
+        on_conflict: str,
+        updated_columns: Iterable[str],
+        record_created: Callable[[str, list], int],
+    ) -> MergeResult:
         """Write the staged rows into users_user; returns what happened.
 
         With on_conflict="update", stored users (matched by username) get the
         staged values of `updated_columns` only; rows that change nothing are
         left alone. The changed rows, old and new values, stay in the
-        temporary table users_changes for the audit trail.
+        temporary table users_changes for the audit trail. record_created
+        records the "created" events of a statement (see created_sql) and
+        returns how many.
         """
         result = MergeResult()
         self.now = now = timezone.now()
@@ -228,6 +214,8 @@ class Staging:
         self.changed_columns = columns  # those users_changes holds old/new of
         with connection.cursor() as cursor, indexes_built_after(self.staged):
             cursor.execute(sql.changes_table_sql(columns))
+            if connection.vendor == "postgresql":
+                cursor.execute("ANALYZE users_changes")
             if columns:
                 assignments = sql.update_assignments(columns)
                 cursor.execute(
@@ -236,18 +224,22 @@ class Staging:
                     [now],
                 )
                 result.updated = cursor.rowcount
-            cursor.execute(
-                f"""
-                INSERT INTO users_user ({", ".join(USER_COLUMNS)}, updated_at)
-                SELECT {", ".join(USER_COLUMNS)}, %s FROM users_staging
-                WHERE true ORDER BY line
-                ON CONFLICT DO NOTHING
-                """,
-                [now],
-            )
-            result.inserted = cursor.rowcount
+            result.inserted = self._insert_new(cursor, record_created)
         result.skipped = self.staged_rows() - result.inserted - result.updated
         return result
+
+    def _insert_new(self, cursor, record_created: Callable[[str, list], int]) -> int:
+        """Insert the staged rows no stored user has; record them; how many."""
+        insert = sql.insert_sql(skip_stored=True)
+        if connection.vendor == "postgresql":
+            # The new rows come back from the INSERT itself: no join of the
+            # staged rows with the table afterwards (one that the planner,
+            # guessing, ran as a nested loop: 60k rows into 300k took hours).
+            return record_created(
+                f"{insert} RETURNING {sql.created_columns()}", [self.now]
+            )
+        cursor.execute(insert, [self.now])
+        return record_created(*self.created_sql())
 
     def changes_sql(self) -> str:
         """SELECT target_id, target_label, changes (JSON) of every updated row."""
@@ -259,16 +251,13 @@ class Staging:
         )
 
     def created_sql(self) -> tuple[str, list]:
-        """SELECT target_id, target_label, changes (JSON) of every inserted row."""
-        pairs = [
-            (c, sql.json_array("NULL", sql.json_value(f"u.{c}", c)))
-            for c in sorted(CREATED_AUDIT_COLUMNS)
-        ]
-        statement = f"""SELECT u.id AS target_id, u.username AS target_label,
-            {sql.json_object(pairs)} AS changes
+        """SELECT target_id, target_label, changes (JSON) of every inserted row
+        (SQLite: PostgreSQL takes them from the INSERT's RETURNING)."""
+        statement = f"""SELECT {sql.created_columns("u.")}
             FROM users_staging AS s JOIN users_user AS u
             ON LOWER(u.username) = LOWER(s.username)
-            WHERE u.updated_at = %s AND u.id NOT IN (SELECT id FROM users_changes)"""
+            WHERE u.updated_at = %s AND NOT EXISTS (
+                SELECT 1 FROM users_changes AS c WHERE c.id = u.id)"""
         return statement, [self.now]
 
     def lines_losing_superusers(self) -> list[int]:

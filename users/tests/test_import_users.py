@@ -8,6 +8,7 @@ from django.db import connection
 
 from users.imports import Staging
 from users.models import User
+from users.services import imports
 
 from .factories import UserFactory
 from .markers import postgres_only
@@ -183,11 +184,12 @@ def test_interrupted_run_leaves_nothing_and_a_rerun_is_idempotent(
     rows = "".join(f"u{n},u{n}@example.com,User {n},,,\n" for n in range(50))
     path = write(tmp_path, HEADER + rows)
 
-    def killed(self, on_conflict, columns):
+    def killed(*args):
         raise KeyboardInterrupt
 
     with monkeypatch.context() as patch:
-        patch.setattr(Staging, "merge", killed)
+        patch.setattr(Staging, "merge", killed)  # the general path
+        patch.setattr(imports, "load_into_empty", killed)  # the first load
         with pytest.raises(KeyboardInterrupt):
             run(path)
     assert not User.objects.exists()

@@ -144,6 +144,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, file: Path, on_conflict: str, dry_run: bool, **options):
+        self.verbosity = options["verbosity"]
         actor = _actor(options["actor"])
         errors_path = options["errors"] or file.with_name(file.name + ".errors.csv")
         try:
@@ -192,6 +193,13 @@ class Command(BaseCommand):
             f" rows/s): {result.inserted:,} created, {result.updated:,} updated, "
             f"{result.skipped:,} already there (skipped), {report.count:,} rejected."
         )
+        if self.verbosity >= 2:
+            steps = {**result.phases}
+            steps["commit + statistics"] = seconds - steps.pop("total", seconds)
+            self.stdout.write(
+                "Phases: "
+                + ", ".join(f"{name} {took:.1f} s" for name, took in steps.items())
+            )
         if dry_run:
             self.stdout.write("Dry run: nothing was written.")
         if report.count:
