@@ -23,6 +23,10 @@ from .rows import (
     Rejection,
 )
 
+SUSPENDED_MESSAGE = (
+    "This account is suspended: lift the suspension (its page or the admin) "
+    "to activate it."
+)
 OUTRANKED_MESSAGE = (
     "This account holds permissions you do not have; only a superuser "
     "(or someone holding all of them) can change it."
@@ -181,6 +185,18 @@ class Staging:
                 [OUTRANKED_MESSAGE, *params],
             )
         return self._move_rejected()
+
+    def reject_activating_suspended(self) -> int:
+        """Drop rows that would activate a suspended account: a suspension
+        ends by being lifted, with its record, on every path."""
+        return self._reject(
+            """is_active AND EXISTS (SELECT 1 FROM users_user AS u
+               JOIN users_suspension AS p ON p.user_id = u.id
+               WHERE LOWER(u.username) = LOWER(users_staging.username)
+               AND NOT u.is_active)""",
+            "is_active",
+            SUSPENDED_MESSAGE,
+        )
 
     def reject_new_superusers(self) -> int:
         """Drop rows that would create a superuser (the actor is not one)."""

@@ -77,7 +77,9 @@ def users_import(
             result = load_into_empty(staging, recorder)  # None: rows repeat
         if result is None:
             started = monotonic()
-            rejected = _reject(staging, actor, on_conflict, on_rejection)
+            rejected = _reject(
+                staging, actor, on_conflict, on_rejection, updated_columns
+            )
             checked = monotonic()
             result = staging.merge(on_conflict, updated_columns, recorder)
             result.phases["checks"] = checked - started
@@ -95,7 +97,9 @@ def users_import(
     return result
 
 
-def _reject(staging: Staging, actor, on_conflict: str, on_rejection) -> int:
+def _reject(
+    staging: Staging, actor, on_conflict: str, on_rejection, updated_columns
+) -> int:
     """Move the rows the rules refuse out of the staging; how many."""
     staging.analyze()  # a first load joins nothing, and skips this
     rejected = staging.reject_duplicates_within()
@@ -104,6 +108,8 @@ def _reject(staging: Staging, actor, on_conflict: str, on_rejection) -> int:
         rejected += staging.reject_new_superusers()
         if on_conflict == "update":
             rejected += staging.reject_outranked(User.objects.outranking(actor))
+    if on_conflict == "update" and "is_active" in updated_columns:
+        rejected += staging.reject_activating_suspended()
     for rejection in staging.rejections() if on_rejection else ():
         on_rejection(rejection)
     if rejected and on_conflict == "fail":

@@ -1,9 +1,12 @@
 """import_users obeys the same rules as every other write (pen-test finding 1)."""
 
+import csv
+
 import pytest
 from django.core.management import CommandError, call_command
 
-from users.models import AuditEvent, User
+from users import services
+from users.models import AuditEvent, Suspension, User
 
 from .factories import SuperuserFactory, UserFactory, staff_with
 
@@ -130,3 +133,26 @@ def test_the_errors_file_cannot_be_the_input(tmp_path):
     with pytest.raises(CommandError, match="must not name"):
         call_command("import_users", str(path), "--errors", str(path))
     assert path.read_text(encoding="utf-8").startswith("username")
+
+
+@pytest.mark.parametrize("actor_args", [[], ["--update-privileges"]])
+def test_an_import_does_not_activate_a_suspended_account(tmp_path, actor_args):
+    """A suspension ends by being lifted, with its record; an import line that
+    activates the account is refused, by its line, and the rest goes in."""
+    SuperuserFactory()
+    held = UserFactory(username="held", full_name="Held")
+    services.user_suspend(actor=None, user=held, reason="abuse")
+    idle = UserFactory(username="idle", is_active=False)
+    text = "username,email,full_name,is_active\n" + (
+        f"HELD,{held.email},Held Renamed,true\nidle,{idle.email},Idle,true\n"
+    )
+    with pytest.raises(CommandError, match=r"1 row\(s\) rejected"):
+        run(tmp_path, text, "--on-conflict", "update", *actor_args)
+    held.refresh_from_db(), idle.refresh_from_db()
+    assert not held.is_active and held.full_name == "Held"
+    assert Suspension.objects.filter(user=held).exists()
+    assert idle.is_active
+    with open(tmp_path / "users.csv.errors.csv", encoding="utf-8") as handle:
+        [error] = csv.DictReader(handle)
+    assert (error["line"], error["field"]) == ("2", "is_active")
+    assert "suspended" in error["message"]
