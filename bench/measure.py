@@ -24,6 +24,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from bench import filters  # noqa: E402
 from users import services  # noqa: E402
 from users.models import ApiToken, AuditEvent, User  # noqa: E402
 from users.pagination import MAX_ADMIN_PAGES, make_token  # noqa: E402
@@ -40,6 +41,7 @@ def load(users: int) -> None:
         call_command(
             "seed_users", "--count", str(users), "--seed", "1", stdout=io.StringIO()
         )
+    filters.prepare()
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE users_user")
         cursor.execute("VACUUM ANALYZE users_usersearch")  # the search's indexes
@@ -90,6 +92,8 @@ def scenarios(users: int) -> dict[str, dict[str, str]]:
             "admin": f"{ADMIN}?p={admin_page}",
             "stock": f"{STOCK}?p={deep_page}",
         },
+        # As deep as our admin goes on both (MAX_ADMIN_PAGES is 200).
+        "admin page 150": {"admin": f"{ADMIN}?p=150", "stock": f"{STOCK}?p=150"},
         "search common surname": _search(COMMON_SURNAME),
         "search rare term": _search(rare),
         "search exact email": _search(sample.email),
@@ -104,11 +108,7 @@ def scenarios(users: int) -> dict[str, dict[str, str]]:
             "admin": f"{ADMIN}?o=3",
             "stock": f"{STOCK}?o=3",
         },
-        "filter is_active=false": {
-            "ours": f"{OURS}?is_active=false",
-            "admin": f"{ADMIN}?is_active__exact=0",
-            "stock": f"{STOCK}?is_active__exact=0",
-        },
+        **filters.scenarios(),
         "detail page": {
             "ours": f"{OURS}{sample.pk}/",
             "admin": f"{ADMIN}{sample.pk}/change/",
