@@ -8,6 +8,7 @@ import argparse
 import datetime
 import io
 import json
+import os
 import re
 import statistics
 import time
@@ -220,6 +221,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     load(args.users)
+    # The machine is shared: the figures mean little without its load.
+    load_before = os.getloadavg()
     admin = bench_admin()
     client = Client()
     client.force_login(admin)
@@ -239,7 +242,21 @@ def main() -> None:
         if args.only and "bulk" not in args.only
         else measure_bulk(client, args.users)
     )
-    print(json.dumps({"users": User.objects.count(), "results": results, "bulk": bulk}))
+    load_after = os.getloadavg()
+    loads = " -> ".join(
+        "/".join(f"{value:.1f}" for value in sample)
+        for sample in (load_before, load_after)
+    )
+    print(
+        json.dumps(
+            {
+                "users": User.objects.count(),
+                "results": results,
+                "bulk": bulk,
+                "load": loads,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":
