@@ -10,7 +10,6 @@ from django.utils.safestring import mark_safe
 from .. import factors, history, permissions, services
 from ..managers.search import SEARCH_FIELDS, SEARCH_HELP
 from ..models import EDITABLE_FIELDS, AuditEvent, User, UserSession
-from ..pagination import EstimatedCountPaginator
 from .data_actions import AccountDataActionsMixin
 from .forms import (
     GRANT_FIELDS,
@@ -20,6 +19,7 @@ from .forms import (
 )
 from .lifecycle import LifecycleActionsMixin, StatusFilter
 from .mixins import DeleteSelectionMixin, FilteredOnlyMixin, refusals_as_messages
+from .paginator import UserAdminPaginatorMixin
 
 RECENT_EVENTS = 10  # on the change page; the trail holds the rest
 
@@ -30,12 +30,12 @@ class UserAdmin(
     LifecycleActionsMixin,
     FilteredOnlyMixin,
     DeleteSelectionMixin,
+    UserAdminPaginatorMixin,
     AuthUserAdmin,
 ):
     form = UserChangeAdminForm
     add_form = UserCreationAdminForm
     change_password_form = PasswordChangeAdminForm
-    paginator = EstimatedCountPaginator
     show_full_result_count = False
     list_display = (
         "email",
