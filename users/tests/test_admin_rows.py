@@ -38,7 +38,7 @@ def drawn(monkeypatch):
 @pytest.fixture
 def awkward_accounts():
     """Values that escaping, stripping and empty display must get right."""
-    UserFactory(full_name='<script>alert("x")</script> & \'co\'', username="x.ss")
+    UserFactory(full_name="<script>alert(\"x\")</script> & 'co'", username="x.ss")
     UserFactory(full_name="", username="no-name", is_active=False)
     UserFactory(full_name="  padded  ", username="zoë.ünïcode", is_staff=True)
     UserFactory(email="o'brien+tag@example.com", username="obrien")
