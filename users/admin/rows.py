@@ -13,6 +13,8 @@ this does not know (list_editable, popups, to_field, callables, relations,
 choices, other field types) keeps the stock rendering for the whole list.
 """
 
+import datetime
+from functools import lru_cache
 from html import escape
 
 from django.contrib.admin.options import ModelAdmin
@@ -22,7 +24,7 @@ from django.contrib.admin.utils import quote
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.urls import NoReverseMatch, reverse
-from django.utils import dateformat, formats, timezone
+from django.utils import dateformat, formats, timezone, translation
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 
@@ -141,13 +143,55 @@ def _shower(field, empty: str):
         return lambda value: icons[value] if value in icons else _boolean_icon(value)
     empty_values = field.empty_values
     if type(field) is models.DateTimeField:
-        # formats.localize(template_localtime(value)) with the format read once.
-        shape = formats.get_format("DATETIME_FORMAT")
+        shape = datetime_shape()
         return lambda value: (
             empty
             if value in empty_values
-            else escape(dateformat.format(timezone.template_localtime(value), shape))
+            else escape(shape(timezone.template_localtime(value)))
         )
     return lambda value: (
         empty if value in empty_values else escape(value.strip()) or empty
     )
+
+
+# dateformat's specifiers by what they read: the day, the minute, or more.
+DAY_CHARS = frozenset("bdDEFjlLmMnNoStwWyYz")
+MINUTE_CHARS = frozenset("aAfgGhHiP")
+
+
+def datetime_shape():
+    """local datetime -> formats.localize's text for it (DATETIME_FORMAT).
+
+    dateformat reads the format letter by letter, and its month names and
+    a.m./p.m. through gettext: ~60 us a cell, 17% of a changelist page. A
+    format whose day letters all come before its minute letters ("N j, Y,
+    P") is the day's text and the minute's, each worked out once (per
+    language); any other falls back to dateformat for every value."""
+    shape = formats.get_format("DATETIME_FORMAT")
+    letters = [c for c in shape if c.isalpha()]
+    split = next((i for i, c in enumerate(shape) if c in MINUTE_CHARS), len(shape))
+    day, minute = shape[:split], shape[split:]
+    if (
+        "\\" in shape
+        or not set(letters) <= DAY_CHARS | MINUTE_CHARS
+        or set(day) & MINUTE_CHARS
+        or set(minute) & DAY_CHARS
+    ):
+        return lambda value: dateformat.format(value, shape)
+    language = translation.get_language()
+    return lambda value: (
+        _day_text(language, day, value.date())
+        + _minute_text(language, minute, value.hour, value.minute)
+    )
+
+
+@lru_cache(maxsize=4096)
+def _day_text(language, shape: str, day: datetime.date) -> str:
+    with translation.override(language):
+        return dateformat.format(day, shape)
+
+
+@lru_cache(maxsize=4096)
+def _minute_text(language, shape: str, hour: int, minute: int) -> str:
+    with translation.override(language):
+        return dateformat.time_format(datetime.time(hour, minute), shape)

@@ -135,3 +135,20 @@ def test_the_changelists_queries_do_not_grow_with_its_rows(superuser_client, que
     # Session, user, second factor, savepoint, count, rows (and the
     # status filter's nothing more): a fixed handful.
     assert few <= 9
+
+
+@pytest.mark.parametrize("language", ["en", "de", "fr"])
+def test_dates_read_as_the_stock_admin_writes_them(language):
+    """Every minute's text and each day's, worked out once, put together."""
+    from datetime import UTC, datetime, timedelta
+
+    from django.utils import formats, translation
+
+    from users.admin.rows import datetime_shape
+
+    with translation.override(language):
+        shape = datetime_shape()
+        start = datetime(2026, 2, 27, 23, 0, tzinfo=UTC)
+        for step in range(0, 3 * 24 * 60, 7):  # midnight, noon, a month's end
+            value = start + timedelta(minutes=step)
+            assert shape(value) == formats.localize(value), value
