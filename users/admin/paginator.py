@@ -19,6 +19,7 @@ from django.core.paginator import Page
 from django.db import connections
 
 from ..pagination import EstimatedCountPaginator
+from .mixins import FilteredOnlyChangeList
 
 # From this offset on, a page's ids are found first (an index-only walk).
 DEFERRED_FROM = 1_000
@@ -62,19 +63,22 @@ class UserAdminPaginator(EstimatedCountPaginator):
     def _rows(self, bottom: int, top: int):
         rows, ids = self.object_list, self.matched_ids
         if ids is not None:
-            quote = connections[rows.db].ops.quote_name
-            meta = rows.model._meta
-            among = (
-                f"{quote(meta.db_table)}.{quote(meta.pk.column)} = ANY(%s::bigint[])"
-            )
-            # One array literal: a Python list is sent as ARRAY[...] of 20,000
-            # parameters, which took 240 ms to plan against 14 ms ("zo").
-            literal = "{" + ",".join(str(int(pk)) for pk in ids) + "}"
-            return _fresh(rows).extra(where=[among], params=[literal])[bottom:top]
+            return self.rows_among(ids, bottom, top)
         if bottom < DEFERRED_FROM or not _plain(rows):
             return rows[bottom:top]
         page_ids = list(rows.values_list("pk", flat=True)[bottom:top])
         return _fresh(rows).filter(pk__in=page_ids)
+
+    def rows_among(self, ids: list[int], bottom: int, top: int):
+        """The rows with these ids, in the list's order, from bottom to top."""
+        rows = self.object_list
+        quote = connections[rows.db].ops.quote_name
+        meta = rows.model._meta
+        among = f"{quote(meta.db_table)}.{quote(meta.pk.column)} = ANY(%s::bigint[])"
+        # One array literal: a Python list is sent as ARRAY[...] of 20,000
+        # parameters, which took 240 ms to plan against 14 ms ("zo").
+        literal = "{" + ",".join(str(int(pk)) for pk in ids) + "}"
+        return _fresh(rows).extra(where=[among], params=[literal])[bottom:top]
 
 
 def _plain(rows) -> bool:
@@ -97,10 +101,26 @@ def _fresh(rows):
     return rows.model._default_manager.using(rows.db).order_by(*rows.query.order_by)
 
 
+class UserChangeList(FilteredOnlyChangeList):
+    def get_results(self, request):
+        super().get_results(request)
+        # A list that fits one page (or "Show all") is the whole queryset in
+        # the stock admin, which would run the search again: its rows among
+        # the ids already read instead.
+        ids = getattr(self.paginator, "matched_ids", None)
+        whole = (self.show_all and self.can_show_all) or not self.multi_page
+        if ids is not None and whole:
+            self.result_list = self.paginator.rows_among(ids, 0, len(ids))
+
+
 class UserAdminPaginatorMixin:
-    """A ModelAdmin whose changelist pages with UserAdminPaginator."""
+    """A ModelAdmin whose changelist pages with UserAdminPaginator (put it
+    before FilteredOnlyMixin: its change list is a FilteredOnlyChangeList)."""
 
     paginator = UserAdminPaginator
+
+    def get_changelist(self, request, **kwargs):
+        return UserChangeList
 
     def get_paginator(self, request, queryset, per_page, **kwargs):
         searched = bool(request.GET.get(SEARCH_VAR, "").strip())

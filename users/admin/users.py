@@ -28,9 +28,9 @@ RECENT_EVENTS = 10  # on the change page; the trail holds the rest
 class UserAdmin(
     AccountDataActionsMixin,
     LifecycleActionsMixin,
+    UserAdminPaginatorMixin,
     FilteredOnlyMixin,
     DeleteSelectionMixin,
-    UserAdminPaginatorMixin,
     AuthUserAdmin,
 ):
     form = UserChangeAdminForm

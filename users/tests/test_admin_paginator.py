@@ -78,3 +78,20 @@ def test_a_deep_page_reads_its_ids_in_order_then_the_rows(people, monkeypatch):
     deep = pages.page(2)
     assert list(deep.object_list) == list(users[100:200])
     assert "OFFSET" not in str(deep.object_list.query)  # the rows by id
+
+
+@pytest.mark.parametrize("query", [{"q": "person00"}, {"q": "anderson", "all": ""}])
+def test_a_list_on_one_page_asks_the_search_once(superuser_client, people, query):
+    """The stock change list takes its whole queryset when everything fits one
+    page (or "Show all"): the search ran twice. On PostgreSQL (the search
+    table) it runs once here, with the same rows."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    users = User.objects.search(query["q"]).order_by("-created_at", "-id")
+    with CaptureQueriesContext(connection) as captured:
+        rows, count = shown(superuser_client, query)
+    assert (rows, count) == ([u.username for u in users], users.count())
+    if connection.vendor == "postgresql":
+        searches = [q for q in captured if "users_usersearch" in q["sql"]]
+        assert len(searches) == 1, searches
