@@ -99,8 +99,10 @@ def remove_imported(url: str, prefix: str) -> None:
 def cell(result: dict | None) -> str:
     if not result:
         return "–"
-    database = f" ({result['db_ms']:.0f})" if "db_ms" in result else ""
-    return f"{result['p50']:.1f} / {result['p95']:.1f} / {result['queries']}{database}"
+    spent = ""
+    if "cpu_ms" in result:
+        spent = f" (db {result['db_ms']:.0f}, cpu {result['cpu_ms']:.0f})"
+    return f"{result['p50']:.1f} / {result['p95']:.1f} / {result['queries']}{spent}"
 
 
 def ratio(slow: dict | None, fast: dict | None) -> str:
@@ -113,8 +115,9 @@ def report(big: dict, small: dict, imports: list[dict], args) -> str:
         "",
         f"{big['users']:,} users (and {small['users']:,} for growth) in PostgreSQL, "
         f"Django test client in-process, {args.repeat} timed requests after one "
-        "warm-up. Cells: p50 ms / p95 ms / queries (ms of one request spent in the "
-        "database; the rest is Python). `stock` is a plain ModelAdmin "
+        "warm-up. Cells: p50 ms / p95 ms / queries (db: ms of one request in the "
+        "database; cpu: median ms of this process's CPU per request, the page's "
+        "Python, which waiting for a core on a busy machine does not inflate). `stock` is a plain ModelAdmin "
         "with the same search_fields and list_filter over a copy of the table with "
         "no indexes but its primary key. Load average (1/5/15 min) before and "
         f"after measuring: {big.get('load', '?')}.",
