@@ -117,9 +117,10 @@ def report(big: dict, small: dict, imports: list[dict], args) -> str:
         f"Django test client in-process, {args.repeat} timed requests after one "
         "warm-up. Cells: p50 ms / p95 ms / queries (db: ms of one request in the "
         "database; cpu: median ms of this process's CPU per request, the page's "
-        "Python, which waiting for a core on a busy machine does not inflate). `stock` is a plain ModelAdmin "
-        "with the same search_fields and list_filter over a copy of the table with "
-        "no indexes but its primary key. Load average (1/5/15 min) before and "
+        "Python, which waiting for a core on a busy machine does not inflate). "
+        "`stock` is a plain ModelAdmin with the same search_fields and "
+        "list_filter over a copy of the table with no indexes but its primary "
+        "key. Load average (1/5/15 min) before and "
         f"after measuring: {big.get('load', '?')}.",
         "",
         "| scenario | ours (HTML) | our admin | stock admin | stock ÷ ours |"
