@@ -10,6 +10,7 @@ from django.contrib.admin.templatetags.admin_list import (
     result_list,
 )
 from django.contrib.admin.templatetags.base import InclusionAdminNode
+from django.utils.safestring import SafeString
 
 from ..admin.rows import lean_rows
 
@@ -26,8 +27,7 @@ def lean_result_list(cl) -> dict:
         "result_hidden_fields": list(result_hidden_fields(cl)),
         "result_headers": headers,
         "num_sorted_fields": sum(1 for h in headers if h["sortable"] and h["sorted"]),
-        # One item per row: the template joins a row's items.
-        "results": [ResultList(None, [row]) for row in rows],
+        "results": one_result(rows),
     }
 
 
@@ -41,3 +41,18 @@ def lean_result_list_tag(parser, token):
         template_name="change_list_results.html",
         takes_context=False,
     )
+
+
+# What change_list_results.html writes between two rows' cells: the end of one
+# row, the loop's whitespace, the start of the next.
+BETWEEN_ROWS = "</tr>\n\n\n<tr>"
+
+
+def one_result(rows: list[str]) -> list:
+    """The rows as the template's loop would write them, given to it as one
+    result of one item: its loop then runs once, where 100 turns of it (each
+    an {% if %} and an inner {% for %}) were another tenth of the page. The
+    stock rendering is compared with this byte for byte (test_admin_rows)."""
+    if not rows:
+        return []
+    return [ResultList(None, [SafeString(BETWEEN_ROWS.join(rows))])]
