@@ -40,6 +40,14 @@ def _sort_index(field: str) -> models.Index:
     return models.Index(fields=[field, "id"], name=f"users_user_{field}_id_idx")
 
 
+def _state_index(name: str, condition: Q, fields=("created_at", "id")) -> models.Index:
+    # Partial: only the accounts in a rare state (deactivated, staff,
+    # superuser), so the list's filter on it reads its first page in the
+    # default order and its capped count from a small index, not by walking
+    # or scanning 1M rows (migration 0023; bench/measure.py "filter ...").
+    return models.Index(fields=list(fields), name=name, condition=condition)
+
+
 def _last_login_index() -> models.Index:
     # On the expression the list sorts and filters by (managers.ordering.last_login_key:
     # never = a date before any login), so one index serves both directions,
@@ -155,6 +163,9 @@ class User(AbstractBaseUser, PermissionsMixin):
                 condition=Q(is_active=True, is_superuser=True),
             ),
             dormancy_index(),  # the dormant-account policy's
+            _state_index("users_user_inactive_idx", Q(is_active=False)),
+            _state_index("users_user_staff_idx", Q(is_staff=True)),
+            _state_index("users_user_superuser_idx", Q(is_superuser=True)),
         ]
 
     def __str__(self) -> str:

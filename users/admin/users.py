@@ -10,7 +10,6 @@ from django.utils.safestring import mark_safe
 from .. import factors, history, permissions, services
 from ..managers.search import SEARCH_FIELDS, SEARCH_HELP
 from ..models import EDITABLE_FIELDS, AuditEvent, User, UserSession
-from ..pagination import EstimatedCountPaginator
 from .data_actions import AccountDataActionsMixin
 from .forms import (
     GRANT_FIELDS,
@@ -20,6 +19,7 @@ from .forms import (
 )
 from .lifecycle import LIFECYCLE_FIELDS, LifecycleActionsMixin, StatusFilter
 from .mixins import DeleteSelectionMixin, FilteredOnlyMixin, refusals_as_messages
+from .paginator import UserAdminPaginatorMixin
 
 RECENT_EVENTS = 10  # on the change page; the trail holds the rest
 
@@ -28,6 +28,7 @@ RECENT_EVENTS = 10  # on the change page; the trail holds the rest
 class UserAdmin(
     AccountDataActionsMixin,
     LifecycleActionsMixin,
+    UserAdminPaginatorMixin,
     FilteredOnlyMixin,
     DeleteSelectionMixin,
     AuthUserAdmin,
@@ -35,7 +36,6 @@ class UserAdmin(
     form = UserChangeAdminForm
     add_form = UserCreationAdminForm
     change_password_form = PasswordChangeAdminForm
-    paginator = EstimatedCountPaginator
     show_full_result_count = False
     list_display = (
         "email",

@@ -4,7 +4,7 @@ that protect the site as a whole."""
 
 from django.apps import apps
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import QuerySet, prefetch_related_objects
 
 from ..models import User
 
@@ -118,10 +118,18 @@ def check_manage_all(actor: User | None, targets: QuerySet) -> None:
 def judge_page(actor: User, targets: list[User]) -> None:
     """Read, for a whole page of accounts, what the predicates would otherwise
     query row by row: which of them outrank the actor (one query) and, when
-    one is a superuser, the active superusers (one more). Pages only: the
-    services judge rows they have just read under lock, never these."""
+    one is a superuser, the active superusers (one more), and the
+    suspensions of the deactivated ones (one more: activating a suspended
+    account is refused, and a page of deactivated accounts asked row by row).
+    Pages only: the services judge rows they have just read under lock."""
     if not targets:
         return
+    deactivated = [
+        target
+        for target in targets
+        if not target.is_active and not User.suspension.is_cached(target)
+    ]
+    prefetch_related_objects(deactivated, "suspension")
     above = set()
     if not unrestricted(actor):
         ids = [target.pk for target in targets]
