@@ -31,6 +31,8 @@ def run_check(*command: str, **env_overrides: str) -> subprocess.CompletedProces
         ({"DEBUG": "true", "TIME_ZONE": "Mars/Olympus"}, "TIME_ZONE"),
         ({"DEBUG": "true", "LOGIN_HASH_CONCURRENCY": "0"}, "LOGIN_HASH_CONCURRENCY"),
         ({"DEBUG": "true", "LOGIN_HASH_CONCURRENCY": "two"}, "LOGIN_HASH_CONCURRENCY"),
+        ({"DEBUG": "true", "REPLICA_MAX_LAG_SECONDS": "5"}, "REPLICA_PIN_SECONDS"),
+        ({"DEBUG": "true", "REPLICA_CHECK_SECONDS": "soon"}, "REPLICA_"),
     ],
 )
 def test_broken_environment_stops_with_one_clear_line(overrides, message):
