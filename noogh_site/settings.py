@@ -82,11 +82,12 @@ if REPLICA_MAX_LAG_SECONDS + REPLICA_CHECK_SECONDS >= REPLICA_PIN_SECONDS:
 
 # Reuse connections across requests, but check them first so a database restart
 # does not break the next request. Behind PgBouncer in transaction mode, set
-# CONN_MAX_AGE=0 (the pooler keeps the server connections) and, if you would
-# rather have no server-side cursor at all, DISABLE_SERVER_SIDE_CURSORS=true:
-# streamed reads (users.managers.streaming) keep theirs inside a transaction,
-# which transaction pooling keeps on one server connection, so neither is
-# needed for correctness (docs/scaling.md).
+# CONN_MAX_AGE=0 (the pooler keeps the server connections) and
+# DISABLE_SERVER_SIDE_CURSORS=true: Django's .iterator() outside a transaction
+# declares a cursor WITH HOLD that the next transaction may not find on its
+# server connection (a ModelChoiceField's choices broke the list page). The
+# exports keep a bounded cursor of their own inside a transaction
+# (users.managers.streaming). See docs/scaling.md.
 for _database_settings in DATABASES.values():
     _database_settings["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     _database_settings["CONN_HEALTH_CHECKS"] = True

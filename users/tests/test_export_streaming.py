@@ -56,10 +56,21 @@ def test_the_cursor_is_a_plain_one_that_ends_with_its_transaction():
 
 
 @postgres_only
-def test_without_server_side_cursors_the_export_still_works(superuser_client, settings):
-    UserFactory.create_batch(3)
+def test_with_server_side_cursors_disabled_the_export_still_streams(
+    superuser_client,
+):
+    """A pooler in transaction mode needs DISABLE_SERVER_SIDE_CURSORS (Django's
+    own .iterator() calls hold cursors across transactions); the export keeps
+    a cursor of its own inside its transaction, so memory stays bounded."""
+    UserFactory.create_batch(5)
     connection.settings_dict["DISABLE_SERVER_SIDE_CURSORS"] = True
     try:
+        rows = streaming.streamed(User.objects.order_by("pk").values_list("pk"), 2)
+        first = next(rows)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT is_holdable FROM pg_cursors")
+            assert cursor.fetchall() == [(False,)]
+        assert [first, *rows] == list(User.objects.order_by("pk").values_list("pk"))
         response = superuser_client.get(reverse("users:export"))
         text = b"".join(response.streaming_content).decode("utf-8-sig")
     finally:
