@@ -237,32 +237,35 @@ def report(r: dict) -> str:
     for row in r["endpoints"]:
         lines.append(
             f"| {row['Name']} | {row['Request Count']} | {row['Failure Count']} | "
-            f"{float(row['Requests/s']):.1f} | {row['50%']} | {row['95%']} | {row['99%']} |"
+            f"{float(row['Requests/s']):.1f} | "
+            f"{row['50%']} | {row['95%']} | {row['99%']} |"
         )
     lines += ["", "Faults (seconds from the run's first fault):", ""]
     first = r["faults"][0]["start"] if r["faults"] else 0
     for f in r["faults"]:
+        took = f["end"] - f["start"]
         lines.append(
-            f"- {f['fault']}: at {f['start'] - first:.1f} s, took {f['end'] - f['start']:.1f} s"
+            f"- {f['fault']}: at {f['start'] - first:.1f} s, took {took:.1f} s"
         )
     lines += ["", "Failed requests by cause:", ""]
     for where, causes in (r["failures"] or {"(none)": {}}).items():
         text = "; ".join(f"{c}: {n}" for c, n in causes.items()) or "none"
         lines.append(f"- {where}: {text}")
     rw, lag, w = r["read_after_write"], r["replica_lag"], r["writes"]
+    as_written = w["users_written"] - w["mismatch_count"]
     lines += [
         "",
-        f"Read after write: {rw['checks']} checks, {rw['on_the_other_server']} answered "
-        f"by the other app server, {rw['stale']} stale.",
-        f"Replica lag seen: max {lag['max_s']} s, median {lag['median_while_delayed_s']} s "
-        f"while delayed; {lag['unanswered_samples']}/{lag['samples']} samples without "
-        f"an answer (replica stopped). Transactions served by the replica: "
+        f"Read after write: {rw['checks']} checks, {rw['on_the_other_server']} "
+        f"answered by the other app server, {rw['stale']} stale.",
+        f"Replica lag seen: max {lag['max_s']} s, median "
+        f"{lag['median_while_delayed_s']} s while delayed; "
+        f"{lag['unanswered_samples']}/{lag['samples']} samples without an answer "
+        f"(replica stopped). Transactions served by the replica: "
         f"{r['replica_reads']}.",
         f"Writes confirmed: {w['writes']} on {w['users_written']} users, "
-        f"{w['users_written'] - w['mismatch_count']}/{w['users_written']} as written in "
-        f"the primary; edits in the trail {w['edits_audited']}/{w['edits']}, "
-        f"(de)activations {r['toggles']['in_trail']} for {r['toggles']['confirmed']} "
-        "confirmed.",
+        f"{as_written}/{w['users_written']} as written in the primary; edits in "
+        f"the trail {w['edits_audited']}/{w['edits']}, (de)activations "
+        f"{r['toggles']['in_trail']} for {r['toggles']['confirmed']} confirmed.",
         f"Trail addresses: {r['trail_addresses']}; lockout probe statuses "
         f"{r['lockout']['statuses']}, addresses counted {r['lockout']['addresses']}.",
         f"Largest gunicorn worker: {r['worker_rss_max_mb']} MB resident.",
