@@ -35,37 +35,13 @@ from urllib.parse import urlsplit
 from loadtest import run as loadtest
 from loadtest import scaleout_checks as checks
 from loadtest.pgstack import Bouncer, PrimaryAccess, Replica
-from loadtest.webstack import AppServers, Proxy
+from loadtest.webstack import AppServers, Proxy, ensure_packages
 from scripts import sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = {"pgbouncer": "pgbouncer", "nginx": "nginx", "openssl": "openssl"}
 LOCKOUT_LOGIN = "scaleout-lockout"
 LOGS = Path(tempfile.gettempdir()) / "noogh-scaleout-last-logs"
 SPOOFED = "198.51.100.23"
-
-
-def ensure_packages() -> None:
-    """apt-get install what is missing, without starting its services."""
-    missing = [pkg for cmd, pkg in PACKAGES.items() if not shutil.which(cmd)]
-    if not missing:
-        return
-    policy = Path("/usr/sbin/policy-rc.d")
-    ours = not policy.exists()
-    if ours:  # Debian's way to say "install, but start no daemon"
-        policy.write_text("#!/bin/sh\nexit 101\n")
-        policy.chmod(0o755)
-    try:
-        env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-        subprocess.run(
-            ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing],
-            check=True,
-            env=env,
-        )
-    finally:
-        if ours:
-            policy.unlink()
 
 
 def app_env(url: str, primary: Bouncer, replica: Bouncer) -> dict:

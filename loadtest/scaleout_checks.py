@@ -146,17 +146,27 @@ def collect(*, url, files, timeline, samples, replica_reads, lockout, since) -> 
 
 
 def _failures(events: list[dict], windows: list[dict]) -> dict:
+    """Failures by window and cause, and how long after each fault's start
+    its failures came (the window it actually cost)."""
     by_cause: dict[str, dict[str, int]] = {}
+    spans: dict[str, list[float]] = {}
     for event in (e for e in events if "failure" in e):
-        where = "outside any fault window"
+        where, after = "outside any fault window", None
         for window in windows:
             grace = GRACE.get(window["fault"])
             if grace and window["start"] <= event["t"] <= window["end"] + grace:
-                where = window["fault"]
+                where, after = window["fault"], event["t"] - window["start"]
         key = f"{event['failure']} on {event['name']}"
         by_cause.setdefault(where, {})
         by_cause[where][key] = by_cause[where].get(key, 0) + 1
-    return {"failures": by_cause}
+        if after is not None:
+            spans.setdefault(where, []).append(after)
+    return {
+        "failures": by_cause,
+        "failure_spans_s": {
+            w: [round(min(t), 2), round(max(t), 2)] for w, t in spans.items()
+        },
+    }
 
 
 def _read_backs(events: list[dict]) -> dict:
@@ -250,6 +260,9 @@ def report(r: dict) -> str:
     lines += ["", "Failed requests by cause:", ""]
     for where, causes in (r["failures"] or {"(none)": {}}).items():
         text = "; ".join(f"{c}: {n}" for c, n in causes.items()) or "none"
+        span = r["failure_spans_s"].get(where)
+        if span:
+            text += f" (from +{span[0]} s to +{span[1]} s after the fault began)"
         lines.append(f"- {where}: {text}")
     rw, lag, w = r["read_after_write"], r["replica_lag"], r["writes"]
     as_written = w["users_written"] - w["mismatch_count"]

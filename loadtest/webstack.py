@@ -12,6 +12,7 @@ load can tell reads that crossed servers after a write.
 """
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -25,6 +26,30 @@ from .pgstack import _listening, free_port, wait_for
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 PROXY_SOURCE = "127.0.0.3"
+PACKAGES = {"pgbouncer": "pgbouncer", "nginx": "nginx", "openssl": "openssl"}
+
+
+def ensure_packages() -> None:
+    """apt-get install what is missing, without starting its services."""
+    missing = [pkg for cmd, pkg in PACKAGES.items() if not shutil.which(cmd)]
+    if not missing:
+        return
+    policy = Path("/usr/sbin/policy-rc.d")
+    ours = not policy.exists()
+    if ours:  # Debian's way to say "install, but start no daemon"
+        policy.write_text("#!/bin/sh\nexit 101\n")
+        policy.chmod(0o755)
+    try:
+        env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing],
+            check=True,
+            env=env,
+        )
+    finally:
+        if ours:
+            policy.unlink()
 
 
 class AppServers:
