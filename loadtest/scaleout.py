@@ -69,6 +69,10 @@ def app_env(url: str, primary: Bouncer, replica: Bouncer) -> dict:
     )
 
 
+class Stopped(Exception):
+    """The run is being torn down: no more faults."""
+
+
 class Timeline:
     """The faults, at fixed fractions of the run; each one's window noted."""
 
@@ -76,9 +80,19 @@ class Timeline:
         self.seconds, self.stack, self.lag_ms = seconds, stack, lag_ms
         self.windows: list[dict] = []
         self.errors: list[str] = []
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.thread.join(timeout=150)  # a fault in progress: at most a start
 
     def at(self, fraction: float) -> None:
-        time.sleep(max(0.0, self.started + fraction * self.seconds - time.monotonic()))
+        """Wait for that point of the run; stop when the run is being torn down
+        (a fault acted after the cleanup would start a server nobody stops)."""
+        wait = self.started + fraction * self.seconds - time.monotonic()
+        if self.stopping.wait(max(0.0, wait)):
+            raise Stopped
 
     def window(self, name: str, action, *, until=None) -> None:
         began = time.time()
@@ -107,6 +121,8 @@ class Timeline:
             self.window("replica started again", replica.start)
             self.at(0.82)
             self.window("primary PgBouncer restarted", s["bouncer"].restart)
+        except Stopped:
+            pass
         except Exception as error:
             self.errors.append(f"{type(error).__name__}: {error}")
 
@@ -183,10 +199,14 @@ def stop_on_signals() -> None:
     """SIGTERM (CI's timeout, kill) unwinds like Ctrl-C: the cleanup runs."""
 
     def unwind(signum, frame):
+        # Once: a second signal must not cut the cleanup short.
+        for name in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+            signal.signal(name, signal.SIG_IGN)
         raise SystemExit(f"stopped by signal {signum}")
 
     signal.signal(signal.SIGTERM, unwind)
     signal.signal(signal.SIGHUP, unwind)
+    signal.signal(signal.SIGINT, unwind)
 
 
 def main() -> None:
@@ -238,15 +258,15 @@ def main() -> None:
         timeline = Timeline(args.seconds, stack, args.lag_ms)
         sampler = Sampler(replica, apps, dbname)
         replica_before = checks.replica_reads(replica.port, dbname)
-        threads = [
-            threading.Thread(target=t.run, daemon=True) for t in (timeline, sampler)
-        ]
-        for thread in threads:
-            thread.start()
+        # Registered last, so stopped first: before any server goes away.
+        cleanup.callback(timeline.stop)
+        cleanup.callback(sampler.stopping.set)
+        timeline.thread.start()
+        threading.Thread(target=sampler.run, daemon=True).start()
         step(f"load: {args.clients} clients for {args.seconds} s", began)
         files = run_locust(host, args, ids_file, work)
         sampler.stopping.set()
-        threads[0].join(timeout=60)
+        timeline.thread.join(timeout=60)
         step("checks", began)
         results = checks.collect(
             url=url,

@@ -89,7 +89,7 @@ class AppServers:
             if process and process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
                 try:
-                    process.wait(timeout=25)
+                    process.wait(timeout=8)  # the cleanup must beat CI's timeout
                 except subprocess.TimeoutExpired:
                     os.killpg(process.pid, signal.SIGKILL)
 
