@@ -7,7 +7,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3; do \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 \
 	&& { echo $$p; break; }; done)
 
-.PHONY: run test test-all lint format install install-dev bench serve migration-lint loadtest
+.PHONY: run test test-all lint format install install-dev bench serve migration-lint loadtest scaleout-test
 
 $(VENV)/.created:
 	@test -n "$(PYTHON)" || { echo "error: no Python >= 3.12 found (tried python3.13, python3.12, python3); install one and retry" >&2; exit 1; }
@@ -78,3 +78,12 @@ bench: $(VENV)/.dev
 # midway (this machine's cluster: keep it out of CI). Works in <name>_load, kept.
 loadtest: $(VENV)/.dev
 	$(PY) loadtest/run.py $(LOADTEST_ARGS)
+
+# The scale-out of docs/scaling.md on this machine, as root: a streaming replica
+# (pg_basebackup, its own port and slot), PgBouncer in transaction mode in front
+# of each cluster, two gunicorn servers behind nginx, and the locust load through
+# it with replica lag, a killed app server, a stopped replica and a restarted
+# PgBouncer (needs DATABASE_URL=postgres://...; works in <name>_scaleout, kept).
+# SCALEOUT_ARGS="--short" is CI's ~2 minute version; see loadtest/scaleout.py.
+scaleout-test: $(VENV)/.dev
+	$(PY) -m loadtest.scaleout $(SCALEOUT_ARGS)

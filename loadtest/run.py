@@ -47,11 +47,15 @@ def env_for(url: str) -> dict:
     )
 
 
-def prepare(url: str, users: int, ids_file: Path) -> None:
+def prepare(url: str, users: int, ids_file: Path, static: bool = True) -> None:
+    """Migrate, seed, the staff account and the ids file; static: collect the
+    static files too (a minute of compression: the scale-out test, which
+    fetches none, leaves it out)."""
     sandbox.create_database(url)
     env = env_for(url)
     sandbox.migrate(env, quiet=True)
-    sandbox.manage(env, "collectstatic", "--noinput", "-v0", quiet=True)
+    if static:
+        sandbox.manage(env, "collectstatic", "--noinput", "-v0", quiet=True)
     sandbox.manage(env, "seed_users", "--count", str(users), "--seed", "7", quiet=True)
     script = (
         "from users import services; from users.models import User\n"

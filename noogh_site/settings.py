@@ -50,19 +50,50 @@ if not SECRET_KEY:
         SECRET_KEY = "insecure-development-key-do-not-use-in-production"
 
 # An optional read replica (noogh_site.routers): reads go there, writes and
-# read-your-writes to the primary. Its tests mirror the primary.
+# read-your-writes to the primary. Its tests mirror the primary. A replica that
+# does not answer within REPLICA_CONNECT_TIMEOUT seconds is skipped.
 if env.str("DATABASE_REPLICA_URL", default=""):
     DATABASES["replica"] = database(env.str("DATABASE_REPLICA_URL")) | {
         "TEST": {"MIRROR": "default"}
     }
+    if DATABASES["replica"]["ENGINE"].endswith("postgresql"):
+        DATABASES["replica"].setdefault("OPTIONS", {}).setdefault(
+            "connect_timeout", env.int("REPLICA_CONNECT_TIMEOUT", default=1)
+        )
 DATABASE_ROUTERS = ["noogh_site.routers.PrimaryReplicaRouter"]
-REPLICA_PIN_SECONDS = env.int("REPLICA_PIN_SECONDS", default=5)
+# After a write, a client reads the primary this long (a cookie). The replica is
+# probed every REPLICA_CHECK_SECONDS (giving up after REPLICA_CHECK_TIMEOUT) and
+# read only while its lag is at most REPLICA_MAX_LAG_SECONDS: together less
+# than the pin, so the pin outlasts any lag the replica is read with.
+try:
+    REPLICA_PIN_SECONDS = env.int("REPLICA_PIN_SECONDS", default=5)
+    REPLICA_MAX_LAG_SECONDS = env.float("REPLICA_MAX_LAG_SECONDS", default=3.0)
+    REPLICA_CHECK_SECONDS = env.float("REPLICA_CHECK_SECONDS", default=1.0)
+    REPLICA_CHECK_TIMEOUT = env.float("REPLICA_CHECK_TIMEOUT", default=1.0)
+except ValueError as error:
+    stop(f"REPLICA_* settings are numbers of seconds: {error}")
+if REPLICA_MAX_LAG_SECONDS + REPLICA_CHECK_SECONDS >= REPLICA_PIN_SECONDS:
+    stop(
+        "REPLICA_MAX_LAG_SECONDS + REPLICA_CHECK_SECONDS must be less than "
+        f"REPLICA_PIN_SECONDS ({REPLICA_MAX_LAG_SECONDS} + "
+        f"{REPLICA_CHECK_SECONDS} >= {REPLICA_PIN_SECONDS}): a client could "
+        "read a replica that has not replayed its own write yet"
+    )
 
 # Reuse connections across requests, but check them first so a database restart
-# does not break the next request.
+# does not break the next request. Behind PgBouncer in transaction mode, set
+# CONN_MAX_AGE=0 (the pooler keeps the server connections) and
+# DISABLE_SERVER_SIDE_CURSORS=true: Django's .iterator() outside a transaction
+# declares a cursor WITH HOLD that the next transaction may not find on its
+# server connection (a ModelChoiceField's choices broke the list page). The
+# exports keep a bounded cursor of their own inside a transaction
+# (users.managers.streaming). See docs/scaling.md.
 for _database_settings in DATABASES.values():
     _database_settings["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     _database_settings["CONN_HEALTH_CHECKS"] = True
+    _database_settings["DISABLE_SERVER_SIDE_CURSORS"] = boolean(
+        "DISABLE_SERVER_SIDE_CURSORS", default=False
+    )
 
 INSTALLED_APPS = [
     # First: its only part, management/commands/changepassword.py, puts users'

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
-from django.db import connections, router
+from django.db import DatabaseError, connections, router, transaction
 from django.db.models import Max, QuerySet, Sum
 from django.utils import timezone
 
@@ -170,6 +170,13 @@ def one_attempt_at_a_time(address: str | None):
     of 20 tried 20 passwords against a limit of 5. Every count (account+IP,
     IP) includes the address, so one lock per address makes the check and the
     record one step; logins from other addresses are not held up.
+
+    A transaction-level lock, in a transaction of its own: behind PgBouncer in
+    transaction mode a session-level lock was taken on one server connection
+    and "released" on another, so it stayed held and every later login from
+    that address waited for ever (make scaleout-test found it). The attempt's
+    writes (the failure record) commit with the transaction even when the
+    attempt is refused: the refusal is re-raised after the commit.
     """
     connection = connections[router.db_for_write(AccessAttempt)]
     if connection.vendor != "postgresql":
@@ -177,13 +184,18 @@ def one_attempt_at_a_time(address: str | None):
         return
     digest = hashlib.blake2b(f"noogh-login:{address or ''}".encode(), digest_size=8)
     lock_id = int.from_bytes(digest.digest(), "big", signed=True)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_lock(%s)", [lock_id])
-    try:
-        yield
-    finally:
+    refusal = None
+    with transaction.atomic(using=connection.alias):
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [lock_id])
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_id])
+        try:
+            yield
+        except DatabaseError:
+            raise  # the transaction is broken: roll it back
+        except Exception as error:  # a refused login: its record must commit
+            refusal = error
+    if refusal is not None:
+        raise refusal
 
 
 def sign_in_records_of(user: User) -> dict[str, QuerySet]:

@@ -13,6 +13,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
 from . import attempts, factors
+from .managers.streaming import streamed
 from .models import (
     AuditEvent,
     DormancyExemption,
@@ -111,4 +112,4 @@ def json_chunks(user: User) -> Iterator[str]:
 
 
 def _iterate(rows) -> Iterable[dict]:
-    return rows.iterator(chunk_size=2000) if hasattr(rows, "iterator") else rows
+    return streamed(rows) if hasattr(rows, "iterator") else rows

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from .. import permissions
 from ..audit import trail
+from ..managers.streaming import streamed
 from ..models import EDITABLE_FIELDS, AuditEvent, User
 from .base import (
     FROM_REQUEST,
@@ -248,5 +249,4 @@ def users_export(
     """Stream fields of users in ordering, for a download; records that actor
     exported the users matching filters (the list's query string)."""
     trail.record(Action.EXPORT, None, {"filters": filters}, actor=resolve_actor(actor))
-    rows = users.sorted_by(ordering).values_list(*fields)
-    return rows.iterator(chunk_size=2000)
+    return streamed(users.sorted_by(ordering).values_list(*fields))

@@ -77,6 +77,39 @@ def test_a_burst_of_logins_checks_no_more_passwords_than_the_limit(root1, monkey
     assert sorted(statuses) == [200] * 4 + [429] * (burst - 4)
 
 
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_the_login_lock_ends_with_its_transaction_as_a_pooler_needs(root1):
+    """Behind PgBouncer in transaction mode the lock and its release could run
+    on two server connections: the lock stayed held and later logins from the
+    address waited for ever (make scaleout-test). It is a transaction's lock
+    now, and the refused attempt's failure still counts."""
+    seen = []
+
+    def check_password(self, raw_password):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+                " AND pid = pg_backend_pid()"
+            )
+            seen.append((connection.in_atomic_block, cursor.fetchone()[0]))
+        return False
+
+    client = Client(REMOTE_ADDR="192.0.2.79")
+    original = User.check_password
+    User.check_password = check_password
+    try:
+        for _ in range(5):
+            assert attempt(client, "root1").status_code in (200, 429)
+    finally:
+        User.check_password = original
+    assert seen and all(in_transaction and locks == 1 for in_transaction, locks in seen)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
+        assert cursor.fetchone()[0] == 0
+    assert attempt(client, "root1", PASSWORD).status_code == 429  # all counted
+
+
 # --- Finding 3: axes' admin lists applied any lookup from the query string ---
 
 

@@ -37,6 +37,9 @@ def run_check(*command: str, **env_overrides: str) -> subprocess.CompletedProces
             {"DEBUG": "true", "DORMANT_AFTER_DAYS": "30", "DORMANT_WARN_DAYS": "30"},
             "DORMANT_WARN_DAYS must be less than DORMANT_AFTER_DAYS",
         ),
+        ({"DEBUG": "true", "REPLICA_MAX_LAG_SECONDS": "5"}, "REPLICA_PIN_SECONDS"),
+        ({"DEBUG": "true", "REPLICA_CHECK_SECONDS": "soon"}, "REPLICA_"),
+        ({"DEBUG": "true", "DISABLE_SERVER_SIDE_CURSORS": "maybe"}, "DISABLE_SERVER"),
     ],
 )
 def test_broken_environment_stops_with_one_clear_line(overrides, message):
