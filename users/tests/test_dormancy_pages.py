@@ -68,6 +68,17 @@ def test_the_preview_counts_samples_and_downloads_exactly_who(
 
 
 @pytest.mark.usefixtures("dormant_policy")
+def test_head_on_the_csv_is_not_an_export(superuser_client):
+    """As with the list's CSV and the subject-access download: the headers
+    only, nothing downloaded, nothing recorded."""
+    idle(AFTER + 1, username="sleepy")
+    response = superuser_client.head(EXPORT)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert not AuditEvent.objects.filter(action=Action.EXPORT).exists()
+
+
+@pytest.mark.usefixtures("dormant_policy")
 def test_the_sample_is_capped_and_says_so(superuser_client):
     for n in range(25):
         idle(AFTER + 1 + n)
