@@ -87,11 +87,23 @@ def streamed_sections(user: User) -> dict[str, Iterable[dict]]:
         "failure_counters": records["failure_counters"].values(
             *SIGN_IN_FIELDS, "failures_since_start"
         ),
-        "audit_events_about_account": AuditEvent.objects.about(user)
-        .order_by("at", "id")
-        .values(*EVENT_FIELDS),
+        "audit_events_about_account": _own_addresses_only(
+            user,
+            AuditEvent.objects.about(user)
+            .order_by("at", "id")
+            .values(*EVENT_FIELDS, "actor_id"),
+        ),
         "audit_events_by_account": AuditEvent.objects.by(user).values(*EVENT_FIELDS),
     }
+
+
+def _own_addresses_only(user: User, events) -> Iterator[dict]:
+    """An event's client address is its actor's: the account holder gets
+    theirs, never those of the staff who acted on the account."""
+    for event in _iterate(events):
+        if event.pop("actor_id") != user.pk:
+            event["ip"] = None
+        yield event
 
 
 def json_chunks(user: User) -> Iterator[str]:

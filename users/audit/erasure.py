@@ -22,8 +22,9 @@ def pseudonymise_trail(
 ) -> None:
     """Rewrite the trail about and by account with pseudonym(field, value) in
     place of its identifying values: the labels naming it, the old and new
-    values of its username, email and name changes, those values quoted in
-    other text (e.g. "reset sent to a@x"), and the addresses it acted from.
+    values of its username, email and name changes and those values quoted in
+    other text (e.g. "reset sent to a@x") in the events about it, and the
+    addresses it acted from.
     account holds the values as they are now; earlier ones come from the trail.
     Other columns, and other accounts' events, stay as they were. Each event
     is written once, with the chain digest of each field it rewrote as it was
@@ -42,9 +43,12 @@ def pseudonymise_trail(
         target_label, actor_label, ip, changes = before
         if target_id == account.pk:
             target_label = replacements.get(target_label, target_label)
+            # Only events about the account: in its events about others the
+            # changes are theirs, and whoever may rename the account before
+            # erasing it would otherwise choose what is scrubbed from them.
+            changes = _scrub(changes, replacements, quoted)
         if actor_id == account.pk:
             actor_label, ip = replacements.get(actor_label, actor_label), None
-        changes = _scrub(changes, replacements, quoted)
         after = [target_label, actor_label, ip, changes]
         if after != before:
             redacted = _redacted(redacted, before, after, digests)

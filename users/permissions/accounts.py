@@ -3,6 +3,8 @@
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 
@@ -72,6 +74,23 @@ def check_grant(
     refusals = grant_refusals(actor, groups=groups, user_permissions=user_permissions)
     if refusals:
         raise PermissionDenied(" ".join(refusals.values()))
+    if groups is not None:
+        refuse_joining_an_exempt_group(actor, target, groups)
+
+
+def refuse_joining_an_exempt_group(actor: User | None, target: User, groups) -> None:
+    """Joining a group the dormant-account policy exempts is exempting
+    oneself, which nobody does (check_set_dormancy_exemption)."""
+    if actor is None or actor.pk != target.pk or not settings.DORMANT_EXEMPT_GROUPS:
+        return
+    ids = [getattr(item, "pk", item) for item in groups]
+    joining = Group.objects.filter(pk__in=ids, name__in=settings.DORMANT_EXEMPT_GROUPS)
+    name = joining.exclude(user=target).values_list("name", flat=True).first()
+    if name is not None:
+        raise PermissionDenied(
+            f"You cannot join the group “{name}” yourself: its members are "
+            "exempt from the dormant-account policy."
+        )
 
 
 def grant_refusals(

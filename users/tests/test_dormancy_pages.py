@@ -15,7 +15,7 @@ from users.export import original
 from users.models import AuditEvent, DormancyExemption, User
 
 from .dormancy import AFTER, dormant_policy, idle  # noqa: F401
-from .factories import SuperuserFactory, UserFactory
+from .factories import SuperuserFactory, UserFactory, staff_with
 
 pytestmark = pytest.mark.django_db
 Action = AuditEvent.Action
@@ -65,6 +65,17 @@ def test_the_preview_counts_samples_and_downloads_exactly_who(
     export = AuditEvent.objects.get(action=Action.EXPORT)
     assert export.changes == {"filters": "dormant-account preview"}
     assert User.objects.filter(is_active=True).count() == 8  # nothing changed
+
+
+@pytest.mark.usefixtures("dormant_policy")
+def test_head_on_the_csv_is_not_an_export(superuser_client):
+    """As with the list's CSV and the subject-access download: the headers
+    only, nothing downloaded, nothing recorded."""
+    idle(AFTER + 1, username="sleepy")
+    response = superuser_client.head(EXPORT)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert not AuditEvent.objects.filter(action=Action.EXPORT).exists()
 
 
 @pytest.mark.usefixtures("dormant_policy")
@@ -137,6 +148,24 @@ def test_ones_own_exemption_is_not_offered(client, login):
     assert "You cannot change the dormancy exemption of your own account." in (
         response.content.decode()
     )
+
+
+@pytest.mark.usefixtures("dormant_policy")
+def test_nobody_joins_an_exempt_group_on_their_own(client, login, settings):
+    """Joining a group the policy exempts is exempting oneself: refused on
+    the access page as on the exemption page; others may still be added."""
+    settings.DORMANT_EXEMPT_GROUPS = ["Service"]
+    service = Group.objects.create(name="Service")
+    me = login(staff_with("view_user", "change_user", username="me"))
+    response = client.post(
+        reverse("users:access", args=[me.pk]), {"groups": [service.pk]}, follow=True
+    )
+    assert "exempt from the dormant-account policy" in response.content.decode()
+    assert not me.groups.exists()
+    assert User.objects.not_exempt(("Service",)).filter(pk=me.pk).exists()
+    other = UserFactory(username="other")
+    client.post(reverse("users:access", args=[other.pk]), {"groups": [service.pk]})
+    assert list(other.groups.all()) == [service]
 
 
 @pytest.mark.usefixtures("dormant_policy")

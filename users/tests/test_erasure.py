@@ -223,3 +223,25 @@ def test_the_delete_page_recommends_erasure_and_the_admin_leads_there(
         {"action": "erase_selected", "_selected_action": [zoe.pk]},
     )
     assert response["Location"] == reverse("users:erase", args=[zoe.pk])
+
+
+def test_erasure_leaves_other_accounts_events_as_they_were(client, login):
+    """An eraser who first renames the account to another person's value
+    (here: an address the account once changed on a victim) cannot scrub
+    that value out of the events the account made about other people."""
+    rogue = staff_with("view_user", "change_user", "delete_user", username="rogue")
+    helper = staff_with("view_user", "change_user", username="helper")
+    victim = UserFactory(username="victim", email="victim.old@example.com")
+    services.user_update(actor=helper, user=victim, email="victim.new@example.com")
+    login(rogue)
+    services.user_update(actor=rogue, user=helper, full_name="victim.old@example.com")
+    response = client.post(reverse("users:erase", args=[helper.pk]), erase_form(helper))
+
+    assert response.status_code == 302
+    change = AuditEvent.objects.get(target_id=victim.pk, action="update")
+    assert change.changes["email"] == [
+        "victim.old@example.com",
+        "victim.new@example.com",
+    ]
+    assert change.target_label == "victim"
+    assert change.actor_label == pseudonym("username", "helper")

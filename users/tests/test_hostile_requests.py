@@ -14,6 +14,7 @@ from django.test import Client
 from django.urls import reverse
 
 from noogh_site.wsgi import application
+from users.models import AuditEvent
 
 from .factories import SuperuserFactory
 
@@ -215,3 +216,31 @@ def test_an_error_page_that_cannot_be_drawn_is_a_plain_page(monkeypatch):
     )
     assert response.status_code == 400
     assert b"<h1>Bad request</h1>" in response.content
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        "exempt_from_dormancy_selected",
+        "end_dormancy_exemption_selected",
+        "lift_suspension_selected",
+        "suspend_selected",
+        "export_personal_data_selected",
+        "erase_selected",
+        "delete_selected",
+    ],
+)
+def test_an_admin_action_on_ids_that_are_not_ids_changes_nothing(
+    superuser_client, action
+):
+    """The admin filters the selection by pk before the action: a value the
+    database cannot compare ("1.0", "1e3", a NUL) was a 500."""
+    url = reverse("admin:users_user_changelist")
+    events = AuditEvent.objects.count()
+    for selected in ("1.0", "1e3", "x", "1\x00", "9" * 30):
+        response = superuser_client.post(
+            url, {"action": action, "_selected_action": [selected]}
+        )
+        assert response.status_code == 302, selected
+        assert response["Location"] == url, selected
+    assert AuditEvent.objects.count() == events

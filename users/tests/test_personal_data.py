@@ -227,3 +227,29 @@ def test_the_trail_by_and_about_an_account_reads_through_indexes():
     assert "users_audit_actor_at_idx" in by, by
     assert "users_audit_target_at_idx" in about, about
     assert "Seq Scan" not in by + about
+
+
+def test_the_addresses_of_others_who_acted_on_the_account_are_not_in_it():
+    """The client address of an event is its actor's: the account holder gets
+    their own, not those of the staff who changed their account."""
+    staff = Client(REMOTE_ADDR="203.0.113.50")
+    staff.force_login(SuperuserFactory())
+    account = staff_with("view_user", "change_user", username="zoe")
+    staff.post(reverse("users:deactivate", args=[account.pk]))
+    services.user_activate(actor=None, user=account)
+    own = Client(REMOTE_ADDR="198.51.100.7")
+    account.refresh_from_db()  # deactivating ended its sessions: a new epoch
+    own.force_login(account)
+    own.get(reverse("users:personal_data", args=[account.pk]))
+    document = json.loads(
+        b"".join(staff.get(reverse("users:personal_data", args=[account.pk])))
+    )
+    about = document["audit_events_about_account"]
+    assert [event["action"] for event in about] == [
+        "deactivate",
+        "activate",
+        "export",
+        "export",
+    ]
+    assert [event["ip"] for event in about] == [None, None, "198.51.100.7", None]
+    assert "203.0.113.50" not in json.dumps(document)

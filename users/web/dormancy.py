@@ -56,6 +56,9 @@ class DormantExportView(StaffPermissionRequiredMixin, View):
         )
         return csv_download(rows)
 
+    def head(self, request):  # the headers only: not an export, not audited
+        return csv_download(())
+
 
 class ExemptionForm(forms.Form):
     exempt = forms.BooleanField(
