@@ -9,7 +9,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
-from . import dormancy, logs
+from . import dormancy, logs, replicas
 from .environment import (
     boolean,
     database,
@@ -49,36 +49,15 @@ if not SECRET_KEY:
         # Only a developer's machine runs with DEBUG on; it never signs real data.
         SECRET_KEY = "insecure-development-key-do-not-use-in-production"
 
-# An optional read replica (noogh_site.routers): reads go there, writes and
-# read-your-writes to the primary. Its tests mirror the primary. A replica that
-# does not answer within REPLICA_CONNECT_TIMEOUT seconds is skipped.
-if env.str("DATABASE_REPLICA_URL", default=""):
-    DATABASES["replica"] = database(env.str("DATABASE_REPLICA_URL")) | {
-        "TEST": {"MIRROR": "default"}
-    }
-    if DATABASES["replica"]["ENGINE"].endswith("postgresql"):
-        DATABASES["replica"].setdefault("OPTIONS", {}).setdefault(
-            "connect_timeout", env.int("REPLICA_CONNECT_TIMEOUT", default=1)
-        )
+# An optional read replica and when it is read (noogh_site/replicas.py).
+replicas.add_replica(DATABASES)
 DATABASE_ROUTERS = ["noogh_site.routers.PrimaryReplicaRouter"]
-# After a write, a client reads the primary this long (a cookie). The replica is
-# probed every REPLICA_CHECK_SECONDS (giving up after REPLICA_CHECK_TIMEOUT) and
-# read only while its lag is at most REPLICA_MAX_LAG_SECONDS: together less
-# than the pin, so the pin outlasts any lag the replica is read with.
-try:
-    REPLICA_PIN_SECONDS = env.int("REPLICA_PIN_SECONDS", default=5)
-    REPLICA_MAX_LAG_SECONDS = env.float("REPLICA_MAX_LAG_SECONDS", default=3.0)
-    REPLICA_CHECK_SECONDS = env.float("REPLICA_CHECK_SECONDS", default=1.0)
-    REPLICA_CHECK_TIMEOUT = env.float("REPLICA_CHECK_TIMEOUT", default=1.0)
-except ValueError as error:
-    stop(f"REPLICA_* settings are numbers of seconds: {error}")
-if REPLICA_MAX_LAG_SECONDS + REPLICA_CHECK_SECONDS >= REPLICA_PIN_SECONDS:
-    stop(
-        "REPLICA_MAX_LAG_SECONDS + REPLICA_CHECK_SECONDS must be less than "
-        f"REPLICA_PIN_SECONDS ({REPLICA_MAX_LAG_SECONDS} + "
-        f"{REPLICA_CHECK_SECONDS} >= {REPLICA_PIN_SECONDS}): a client could "
-        "read a replica that has not replayed its own write yet"
-    )
+(
+    REPLICA_PIN_SECONDS,
+    REPLICA_MAX_LAG_SECONDS,
+    REPLICA_CHECK_SECONDS,
+    REPLICA_CHECK_TIMEOUT,
+) = replicas.timings()
 
 # Reuse connections across requests, but check them first so a database restart
 # does not break the next request. Behind PgBouncer in transaction mode, set
