@@ -4,23 +4,21 @@ fully processed (deactivated, sessions ended, recorded) or untouched, and a
 rerun finishes."""
 
 import os
-import signal
 import subprocess
 import sys
 import threading
-import time
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, connections, transaction
+from django.db import connection, connections
 
 from users.models import AuditEvent, User
 
 from .dormancy import AFTER, dormant_policy, idle  # noqa: F401
 from .factories import SuperuserFactory
 from .markers import postgres_only
-from .test_lifecycle_concurrency import ROOT, waiting_for_a_lock
+from .test_lifecycle_concurrency import ROOT, kill_inside_a_batch
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -85,30 +83,7 @@ def lifecycle_process() -> subprocess.Popen:
 @pytest.mark.slow
 def test_a_killed_run_leaves_accounts_whole_and_a_rerun_finishes():
     ids = dormant_accounts(400)
-    process = lifecycle_process()
-    try:
-        deadline = time.monotonic() + 60
-        while AuditEvent.objects.filter(action=DORMANT).count() < 8:
-            assert process.poll() is None, process.stderr.read()
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
-        # Stop the run inside its next batch: its UPDATE has changed the
-        # accounts and waits to write their trail, uncommitted.
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "LOCK TABLE users_auditevent IN SHARE ROW EXCLUSIVE MODE"
-                )
-            while not waiting_for_a_lock(process):
-                assert process.poll() is None, "the run ended before it was killed"
-                assert time.monotonic() < deadline
-                time.sleep(0.01)
-            process.send_signal(signal.SIGKILL)
-            process.wait(10)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    kill_inside_a_batch(lifecycle_process(), DORMANT)
     counts = dormant_events()
     accounts = User.objects.filter(pk__in=ids)
     processed = set(

@@ -85,18 +85,16 @@ def waiting_for_a_lock(process: subprocess.Popen) -> bool:
         return cursor.fetchone()[0] > 0
 
 
-@pytest.mark.slow
-def test_a_killed_run_leaves_accounts_whole_and_a_rerun_finishes():
-    ids = expired_accounts(400)
-    process = lifecycle_process()
+def kill_inside_a_batch(process: subprocess.Popen, action: str) -> None:
+    """SIGKILL a lifecycle run inside a batch: once a few batches of `action`
+    are recorded, hold the trail's table, so that the next batch has changed
+    its accounts and waits, uncommitted, to write their events; then kill it."""
     try:
         deadline = time.monotonic() + 60
-        while AuditEvent.objects.filter(action=EXPIRE).count() < 8:
+        while AuditEvent.objects.filter(action=action).count() < 8:
             assert process.poll() is None, process.stderr.read()
             assert time.monotonic() < deadline
             time.sleep(0.01)
-        # Stop the run inside its next batch: it has changed an account and
-        # waits to write the trail, holding its batch's uncommitted changes.
         with transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute(
@@ -112,6 +110,12 @@ def test_a_killed_run_leaves_accounts_whole_and_a_rerun_finishes():
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+@pytest.mark.slow
+def test_a_killed_run_leaves_accounts_whole_and_a_rerun_finishes():
+    ids = expired_accounts(400)
+    kill_inside_a_batch(lifecycle_process(), EXPIRE)
     counts = expire_events()
     accounts = User.objects.filter(pk__in=ids)
     processed = set(
