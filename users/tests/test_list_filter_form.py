@@ -8,6 +8,8 @@ from urllib.parse import urlencode
 
 import pytest
 from django.contrib.auth.models import Group
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from users.web import filterform
@@ -85,6 +87,27 @@ def test_a_seen_state_is_not_drawn_again(groups):
         html = form_html(groups, {"is_active": "false"})
     draw.assert_not_called()
     assert '<option value="false" selected>No</option>' in html
+
+
+@pytest.mark.parametrize("state", [{}, {"is_active": "false"}, {"group": "1"}])
+def test_the_store_costs_no_query_more(groups, state):
+    """The group list is read once, as Django's rendering reads it (no COUNT
+    beside it), whether the field is drawn or comes from the store."""
+
+    def queries() -> list[str]:
+        with CaptureQueriesContext(connection) as captured:
+            form_html(groups, state)
+        return [query["sql"] for query in captured.captured_queries]
+
+    form_html(groups, state)  # the session and the like settle
+    with mock.patch.object(filterform, "_state", return_value=None):
+        stock = queries()
+    filterform.drawn.clear()
+    assert len(queries()) == len(stock)  # drawn
+    kept = queries()  # from the store
+    assert len(kept) == len(stock)
+    groups_read = sum("auth_group" in sql for sql in stock)
+    assert sum("auth_group" in sql for sql in kept) == groups_read
 
 
 def test_refused_and_typed_values_are_not_kept(groups):

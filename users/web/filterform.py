@@ -59,7 +59,8 @@ def _choices_of(bound: BoundField) -> tuple | None:
     widget = bound.field.widget
     if not hasattr(widget, "choices"):
         return None
-    choices = list(widget.choices)
+    # Through iter(): list() would ask a model iterator its len(), a COUNT.
+    choices = list(iter(widget.choices))
     widget.choices = choices
     if any(isinstance(label, (list, tuple)) for _, label in choices):
         return None  # option groups: not used here, not worth a key
