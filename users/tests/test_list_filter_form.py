@@ -9,6 +9,9 @@ from urllib.parse import urlencode
 import pytest
 from django.contrib.auth.models import Group
 from django.db import connection
+from django.forms.renderers import get_default_renderer
+from django.template import engines
+from django.template.loaders import cached
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -135,3 +138,12 @@ def test_the_store_forgets_the_oldest_past_its_size():
         store.put((n,), f"<p>{n}</p>")
     assert store.get((0,)) is None
     assert store.get((2,)) == "<p>2</p>"
+
+
+def test_templates_and_form_templates_are_compiled_once():
+    """The settings name no loaders, so Django caches compiled templates (in
+    production and under DEBUG alike); the forms draw through that engine."""
+    engine = engines["django"].engine
+    assert isinstance(engine.template_loaders[0], cached.Loader)
+    field = get_default_renderer().get_template("forms/field.html")
+    assert field.template.engine is engine
