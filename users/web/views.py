@@ -20,6 +20,7 @@ from .access import (
     StaffPermissionRequiredMixin,
 )
 from .back import BackToListMixin, back_from
+from .filterform import DrawnField, drawn_groups
 from .forms import StaffPasswordForm, UserCreateForm, UserForm
 from .grants import access_summary
 from .history import recent_history
@@ -43,7 +44,9 @@ class UserListView(StaffPermissionRequiredMixin, TemplateView):
             "columns": sort_columns(params.ordering),
             "ordering_label": dict(ORDERING_CHOICES)[params.ordering],
             "filters_open": params.filters_open,
-            "field_groups": params.field_groups(),
+            # The filter form's fields, each drawn once per state (filterform).
+            "search_field": DrawnField(params.form["q"]),
+            "field_groups": drawn_groups(params.field_groups()),
         }
         if not params.valid:
             context["errors"] = params.errors_text()
