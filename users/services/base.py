@@ -5,9 +5,10 @@ from django.core.exceptions import (
     PermissionDenied,
     ValidationError,
 )
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, QuerySet
 
+from ..audit import trail
 from ..audit.context import current_actor
 from ..models import DUPLICATE_MESSAGES, User
 
@@ -102,4 +103,25 @@ def ends_sessions(before: User, changes: dict) -> bool:
     return any(
         changes.get(name) is False and getattr(before, name)
         for name in ("is_active", "is_staff", "is_superuser")
+    )
+
+
+def set_active_recorded(
+    changing: QuerySet, active: bool, event: str, changes: dict, **recorded
+) -> int:
+    """PostgreSQL: (de)activate `changing` and record one `event` for each
+    account in one statement: the UPDATE's RETURNING feeds the trail's INSERT,
+    so the selection is read once and the events name exactly the rows
+    changed. Losing access ends the accounts' sessions (the epoch). `recorded`:
+    record_rows's actor, at, batch and actor_label. Returns how many."""
+    quote = connection.ops.quote_name
+    select, params = changing.order_by().values("pk").query.sql_with_params()
+    ending = "" if active else ", session_epoch = session_epoch + 1"
+    update = (
+        f"UPDATE {quote(User._meta.db_table)} SET is_active = %s, updated_at = %s"
+        f"{ending} WHERE id IN ({select}) "
+        "RETURNING id AS event_target, username AS event_label"
+    )
+    return trail.record_rows(
+        event, update, [active, recorded["at"], *params], changes, **recorded
     )

@@ -22,7 +22,7 @@ from .. import mail, permissions
 from ..audit import trail
 from ..managers.dormancy import IDLE, DormancyPolicy, idle_since
 from ..models import AuditEvent, DormancyExemption, DormancyWarning, User
-from .base import FROM_REQUEST, lock, resolve_actor
+from .base import FROM_REQUEST, lock, resolve_actor, set_active_recorded
 
 Action = AuditEvent.Action
 BATCH_SIZE = 5000
@@ -140,17 +140,12 @@ def deactivate_superusers(
 def _deactivate(ids: list[int], now: datetime) -> int:
     """Deactivate these (locked) accounts, end their sessions (the epoch) and
     record one DORMANT event each; returns how many."""
+    rows = User.objects.filter(pk__in=ids)
     if connection.vendor == "postgresql":
-        update = (
-            f"UPDATE {User._meta.db_table} SET is_active = false, updated_at = %s,"
-            " session_epoch = session_epoch + 1 WHERE id = ANY(%s)"
-            " RETURNING id AS event_target, username AS event_label"
-        )
-        return trail.record_rows(
-            Action.DORMANT, update, [now, ids], DEACTIVATED, **_by_policy(now)
+        return set_active_recorded(
+            rows, False, Action.DORMANT, DEACTIVATED, **_by_policy(now)
         )
     # SQLite: one writer at a time; record, then change.
-    rows = User.objects.filter(pk__in=ids)
     trail.record_each(Action.DORMANT, rows, DEACTIVATED, **_by_policy(now))
     return rows.update(
         is_active=False, updated_at=now, session_epoch=F("session_epoch") + 1
