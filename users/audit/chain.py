@@ -57,10 +57,6 @@ class Digests(dict):
         return self[key]
 
 
-def field_digest(field: str, value) -> str:
-    return Digests().of(field, value)
-
-
 def canonical(seq: int, row: dict, digests: Digests) -> bytes:
     redacted = row["redacted"] or {}
     at = row["at"].astimezone(UTC).isoformat()
