@@ -32,14 +32,15 @@ def ten_thousand_users(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         services.users_import(demo_users(10_000, seed=11))
         # Group members as bulk rows (this is the plans' data, not a write
-        # path): a team of 300 and a group of half the users.
+        # path): a team of 200 (sparse enough to be read by id: ordering.
+        # WALK_WHEN_DENSE) and a group of half the users.
         groups = Group.objects.bulk_create(
             [Group(name="Team"), Group(name="Customers")]
         )
         ids = list(User.objects.order_by("pk").values_list("pk", flat=True))
         Membership = User.groups.through
         Membership.objects.bulk_create(
-            [Membership(user_id=pk, group_id=groups[0].pk) for pk in ids[::33]]
+            [Membership(user_id=pk, group_id=groups[0].pk) for pk in ids[::50]]
             + [Membership(user_id=pk, group_id=groups[1].pk) for pk in ids[::2]]
         )
         with connection.cursor() as cursor:
@@ -229,7 +230,18 @@ FIRST_PAGES = {
     "search rare term by name": (lambda: User.objects.search("zelridge"), "full_name"),
     "two characters by email": (lambda: User.objects.search("zo"), "email"),
     "small group by last login": (lambda: in_group("Team"), "-last_login"),
-    "never logged in, newest first": (
+}
+DENSE_FIRST_PAGES = {
+    "half the users in a group, newest first": (
+        lambda: in_group("Customers"),
+        "-created_at",
+    ),
+    "half the users in a group by email": (lambda: in_group("Customers"), "email"),
+    "half the users in a group by last login": (
+        lambda: in_group("Customers"),
+        "-last_login",
+    ),
+    "never logged in (a quarter), newest first": (
         lambda: User.objects.never_logged_in(),
         "-created_at",
     ),
@@ -253,6 +265,25 @@ def test_a_filtered_first_page_and_its_count_are_one_indexed_read(
         cursor.execute(f"EXPLAIN {captured[0]['sql']}")
         text = "\n".join(line for (line,) in cursor.fetchall())
     assert_indexed(text)
+
+
+@pytest.mark.parametrize("name", DENSE_FIRST_PAGES)
+def test_a_dense_filters_first_page_walks_the_sort_index(ten_thousand_users, name):
+    """Many matches: their capped count, then the page walked along the sort
+    index, not thousands of rows read by id and sorted."""
+    matching, ordering = DENSE_FIRST_PAGES[name]
+    users = matching()
+    with CaptureQueriesContext(connection) as captured:
+        page, count = page_and_count(
+            users, ordering=ordering, per_page=25, token=None, filtered=True
+        )
+    assert len(captured) == 2
+    assert count.exact and count.number == users.count() >= 2_000
+    assert page.rows == list(users.sorted_by(ordering)[:25])
+    for query in captured:
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN {query['sql']}")
+            assert_indexed("\n".join(line for (line,) in cursor.fetchall()))
 
 
 def test_locking_the_active_superusers_reads_an_index(ten_thousand_users):
