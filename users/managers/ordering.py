@@ -23,10 +23,13 @@ NEVER_LOGGED_IN = datetime(1, 1, 1, tzinfo=UTC)
 # A first page walks the sort index, rather than reading every match by id,
 # when matched * matched * WALK_WHEN_DENSE >= limit * table rows: the walk
 # meets limit matches after about limit * table / matched rows (as the matches
-# are spread), and a row walked costs about a third of a row read by id and
-# sorted. At 1M users a group of 10,000 took 35 ms by ids and 3.2 ms walked.
+# are spread). Measured per row at 1M users, walked against read by id and
+# sorted: a group's membership probe costs 0.37 of it, a search's 0.8, so
+# 1.25 favours the walk only where it wins for both. A group of 10,000 took
+# 35 ms by ids and 3.2 ms walked; "anderson" (4,015 matches) 28 ms by ids
+# and 77 ms walked for 51 rows (bench/measure.py's data).
 # Below WALK_FROM_ROWS rows either read is cheap, and the one query stays one.
-WALK_WHEN_DENSE = 3
+WALK_WHEN_DENSE = 1.25
 WALK_FROM_ROWS = 5_000
 
 
