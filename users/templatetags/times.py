@@ -3,16 +3,14 @@
 naturaltime), or `empty` when there is no date."""
 
 from datetime import datetime
+from html import escape
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import naturaltime
-from django.utils.dateformat import format as format_date
-from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.timezone import localtime
 
 register = template.Library()
-EXACT = "Y-m-d H:i T"
 
 
 @register.simple_tag
@@ -21,10 +19,31 @@ def moment(value: datetime | None, empty: str = "—") -> SafeString | str:
     # costs a template render each.
     if not value:
         return empty
+    return moment_html(value)
+
+
+def moment_html(value: datetime) -> SafeString:
+    """The <time> element of `{% moment %}` for a date (the list's rows draw
+    it without the template engine)."""
     local = localtime(value)
-    return format_html(
-        '<time datetime="{}" title="{}">{}</time>',
-        local.isoformat(),
-        format_date(local, EXACT),
-        naturaltime(value),
+    return SafeString(
+        f'<time datetime="{escape(local.isoformat())}" '
+        f'title="{escape(exact(local))}">{escape(str(naturaltime(value)))}</time>'
     )
+
+
+def exact(local: datetime) -> str:
+    """Django's date format "Y-m-d H:i T", written out: through
+    django.utils.dateformat it was a third of `{% moment %}`, two per row."""
+    return (
+        f"{local.year:04d}-{local.month:02d}-{local.day:02d} "
+        f"{local.hour:02d}:{local.minute:02d} {_zone_name(local)}"
+    )
+
+
+def _zone_name(local: datetime) -> str:
+    # As dateformat: no name for a time the zone's clocks pass twice or skip.
+    twin = local.replace(fold=not local.fold)
+    if local.tzinfo.utcoffset(twin) != local.tzinfo.utcoffset(local):
+        return ""
+    return str(local.tzinfo.tzname(local))
