@@ -72,8 +72,12 @@ def _read(choices) -> list:
     """A widget's choices as a list, in one query for a model's: iterating
     ModelChoiceIterator goes through queryset.iterator(), on PostgreSQL a
     server-side cursor (DECLARE, FETCH, CLOSE: three round trips)."""
-    if isinstance(choices, ModelChoiceIterator):
-        field = choices.field
+    field = getattr(choices, "field", None)
+    # (django-filter's "null" choice, unused here, is left to its iterator.)
+    if (
+        isinstance(choices, ModelChoiceIterator)
+        and getattr(field, "null_label", None) is None
+    ):
         empty = [] if field.empty_label is None else [("", field.empty_label)]
         return empty + [choices.choice(row) for row in choices.queryset.all()]
     return list(choices)
