@@ -77,6 +77,7 @@ def test_the_list_page_shows_the_rows(superuser_client):
     account = UserFactory(username="x<y", is_active=False)
     html = superuser_client.get(reverse("users:list")).content.decode()
     assert f'id="select-{account.pk}"' in html
+    assert f'<input type="hidden" name="page_id" value="{account.pk}">' in html
     assert ">x&lt;y</a></th>" in html
     assert f'formaction="{reverse("users:activate", args=[account.pk])}"' in html
 

@@ -34,6 +34,16 @@ def draw_rows(
     )
 
 
+def draw_page_ids(accounts: Iterable) -> SafeString:
+    """The bulk form's hidden page_id inputs, one per account on the page."""
+    return SafeString(
+        "".join(
+            f'<input type="hidden" name="page_id" value="{int(account.pk)}">'
+            for account in accounts
+        )
+    )
+
+
 def _row(account, back: str, selectable: bool, with_actions: bool) -> str:
     pk, username = account.pk, escape(account.username)
     select = ""
