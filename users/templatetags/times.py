@@ -2,7 +2,7 @@
 <time datetime="ISO" title="exact time">3 days ago</time> (Django's
 naturaltime), or `empty` when there is no date."""
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from html import escape
 
 from django import template
@@ -22,10 +22,10 @@ def moment(value: datetime | None, empty: str = "—") -> SafeString | str:
     return moment_html(value)
 
 
-def moment_html(value: datetime) -> SafeString:
-    """The <time> element of `{% moment %}` for a date (the list's rows draw
-    it without the template engine)."""
-    local = localtime(value)
+def moment_html(value: datetime, zone: tzinfo | None = None) -> SafeString:
+    """The <time> element of `{% moment %}` for a date, in zone (by default
+    the current time zone; the list's rows read it once for the page)."""
+    local = localtime(value, zone)
     return SafeString(
         f'<time datetime="{escape(local.isoformat())}" '
         f'title="{escape(exact(local))}">{escape(str(naturaltime(value)))}</time>'
