@@ -3,7 +3,9 @@ a list's rows. reverse() walks the URL patterns on every call (two or three a
 row); here each name is reversed once per URL configuration and script
 prefix, and a row's URL is that with its id put in."""
 
+from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 
 from django import template
 from django.urls import get_script_prefix, get_urlconf, reverse
@@ -23,9 +25,20 @@ def _around(name: str, prefix: str, urlconf) -> tuple[str, str] | None:
 
 @register.simple_tag
 def row_url(name: str, pk) -> str:
-    if type(pk) is not int:  # an integer id only: it needs no quoting
-        return reverse(name, args=[pk])
+    return url_maker(name)(pk)
+
+
+def url_maker(name: str) -> Callable[[Any], str]:
+    """row_url(name, pk) as a function of pk, for many rows: the URL
+    configuration and script prefix read once."""
     around = _around(name, get_script_prefix(), get_urlconf())
     if around is None:
-        return reverse(name, args=[pk])
-    return f"{around[0]}{pk}{around[1]}"
+        return lambda pk: reverse(name, args=[pk])
+    before, after = around
+
+    def url(pk) -> str:
+        if type(pk) is not int:  # an integer id only: it needs no quoting
+            return reverse(name, args=[pk])
+        return f"{before}{pk}{after}"
+
+    return url

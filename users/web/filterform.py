@@ -14,6 +14,7 @@ from collections import OrderedDict
 from threading import Lock
 
 from django.forms import BoundField
+from django.forms.models import ModelChoiceIterator
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 
@@ -55,16 +56,31 @@ drawn = _Drawn(MAX_ENTRIES)
 def _choices_of(bound: BoundField) -> tuple | None:
     """The field's choices as plain strings (None for a field without), read
     once: the widget then draws from that list, so a group list costs one
-    query as before, not two."""
+    query, not two. (list() of a model iterator would also ask its len(),
+    a COUNT: _read does not.)"""
     widget = bound.field.widget
     if not hasattr(widget, "choices"):
         return None
-    # Through iter(): list() would ask a model iterator its len(), a COUNT.
-    choices = list(iter(widget.choices))
+    choices = _read(widget.choices)
     widget.choices = choices
     if any(isinstance(label, (list, tuple)) for _, label in choices):
         return None  # option groups: not used here, not worth a key
     return tuple((str(value), str(label)) for value, label in choices)
+
+
+def _read(choices) -> list:
+    """A widget's choices as a list, in one query for a model's: iterating
+    ModelChoiceIterator goes through queryset.iterator(), on PostgreSQL a
+    server-side cursor (DECLARE, FETCH, CLOSE: three round trips)."""
+    field = getattr(choices, "field", None)
+    # (django-filter's "null" choice, unused here, is left to its iterator.)
+    if (
+        isinstance(choices, ModelChoiceIterator)
+        and getattr(field, "null_label", None) is None
+    ):
+        empty = [] if field.empty_label is None else [("", field.empty_label)]
+        return empty + [choices.choice(row) for row in choices.queryset.all()]
+    return list(choices)
 
 
 def _state(bound: BoundField) -> tuple | None:
