@@ -42,9 +42,10 @@ def _sort_index(field: str) -> models.Index:
 
 def _state_index(name: str, condition: Q, fields=("created_at", "id")) -> models.Index:
     # Partial: only the accounts in a rare state (deactivated, staff,
-    # superuser), so the list's filter on it reads its first page in the
-    # default order and its capped count from a small index, not by walking
-    # or scanning 1M rows (migration 0023; bench/measure.py "filter ...").
+    # superuser, never logged in), so the list's filter on it reads its first
+    # page in the default order and its capped count from a small index, not
+    # by walking or scanning 1M rows (migrations 0026, 0027; bench/measure.py
+    # "filter ...").
     return models.Index(fields=list(fields), name=name, condition=condition)
 
 
@@ -166,6 +167,7 @@ class User(AbstractBaseUser, PermissionsMixin):
             _state_index("users_user_inactive_idx", Q(is_active=False)),
             _state_index("users_user_staff_idx", Q(is_staff=True)),
             _state_index("users_user_superuser_idx", Q(is_superuser=True)),
+            _state_index("users_user_never_logged_in_idx", Q(last_login=None)),
         ]
 
     def __str__(self) -> str:

@@ -72,8 +72,12 @@ class OrderedQuerySet(models.QuerySet):
         return self.alias(**{column: SORT_EXPRESSIONS[field]()}), column
 
     def never_logged_in(self) -> Self:
-        rows, column = self._with_sort_column("last_login")
-        return rows.filter(**{column: NEVER_LOGGED_IN})
+        # IS NULL rather than the key's "never" date: the same rows, but the
+        # partial index on them (models: users_user_never_logged_in_idx) is
+        # usable only for the condition it was built with. A quarter of the
+        # accounts: its capped count read ~10,000 rows of the table instead.
+        rows, _ = self._with_sort_column("last_login")
+        return rows.filter(last_login__isnull=True)
 
     def last_login_between(
         self, start: datetime | None = None, end: datetime | None = None

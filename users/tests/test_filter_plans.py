@@ -79,6 +79,7 @@ STATE_INDEXES = {
     "staff": "users_user_staff_idx",
     "superusers": "users_user_superuser_idx",
     "deactivated, not suspended": "users_user_inactive_idx",
+    "never logged in": "users_user_never_logged_in_idx",
 }
 
 
