@@ -10,6 +10,7 @@ from django.utils.safestring import mark_safe
 from .. import factors, history, permissions, services
 from ..managers.search import SEARCH_FIELDS, SEARCH_HELP
 from ..models import EDITABLE_FIELDS, AuditEvent, User, UserSession
+from .chrome import ActionForm
 from .data_actions import AccountDataActionsMixin
 from .forms import (
     GRANT_FIELDS,
@@ -37,6 +38,7 @@ class UserAdmin(
     add_form = UserCreationAdminForm
     change_password_form = PasswordChangeAdminForm
     show_full_result_count = False
+    action_form = ActionForm  # its widgets drawn once (chrome.py)
     list_display = (
         "email",
         "username",

@@ -1,0 +1,107 @@
+"""The user changelist's fixed parts drawn once (users.admin.chrome): the
+page is the stock templates' page whatever was drawn before it - another
+user's permissions, another language, other filters - and a template the
+project overrides is drawn by its own rendering every time."""
+
+import re
+
+import pytest
+from django.contrib.admin import helpers
+from django.urls import reverse
+
+from users.admin import chrome
+from users.admin.users import UserAdmin
+
+from .factories import SuperuserFactory, UserFactory, staff_with
+
+pytestmark = pytest.mark.django_db
+CHANGELIST = reverse("admin:users_user_changelist")
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
+
+
+@pytest.fixture(autouse=True)
+def nothing_drawn_yet():
+    chrome.drawings.clear()
+    yield
+    chrome.drawings.clear()
+
+
+def page(client, query: dict | None = None, *, stock: bool = False) -> str:
+    """The changelist's HTML, or the stock templates' (change_list.html and the
+    stock action form), the whitespace between tags set aside (the user
+    changelist's template lays its result block out on fewer lines)."""
+    with pytest.MonkeyPatch.context() as patch:
+        if stock:
+            patch.setattr(UserAdmin, "change_list_template", "admin/change_list.html")
+            patch.setattr(UserAdmin, "action_form", helpers.ActionForm)
+        response = client.get(CHANGELIST, query or {})
+    assert response.status_code == 200
+    return re.sub(r">\s+<", "><", CSRF.sub("", response.content.decode()))
+
+
+QUERIES = [
+    {},
+    {"is_active__exact": "0"},
+    {"status": "suspended", "is_staff__exact": "1"},
+    {"q": "someone", "is_superuser__exact": "0"},
+    {"o": "3.-7", "p": "1"},
+]
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_the_page_is_the_stock_templates_once_drawn_and_again(superuser_client, query):
+    UserFactory(username="someone", full_name="<b>Some & One</b>")
+    for other in QUERIES:  # everything drawn, under other selections
+        page(superuser_client, other)
+    assert page(superuser_client, query) == page(superuser_client, query, stock=True)
+
+
+def test_each_permission_set_gets_its_own_sidebar_and_actions(client):
+    client.force_login(SuperuserFactory())
+    everything = page(client)
+    client.force_login(staff_with("view_user"))
+    viewer = page(client)
+    assert viewer == page(client, stock=True)
+    assert viewer != everything
+    # The viewer may change nothing: neither other models nor actions.
+    assert 'href="/admin/auth/group/"' in everything
+    assert 'href="/admin/auth/group/"' not in viewer
+    assert 'value="deactivate_selected"' in everything
+    assert 'value="deactivate_selected"' not in viewer
+
+
+def test_each_language_gets_its_own_drawing(superuser_client, settings):
+    english = page(superuser_client)
+    settings.LANGUAGE_CODE = "fr"
+    french = page(superuser_client)
+    assert french == page(superuser_client, stock=True)
+    # The sidebar, a filter's title and an action's name (the select's option).
+    for text in ("Écrivez ici pour filtrer", "Par actif", "Choisir une option"):
+        assert text in french and text not in english
+
+
+def test_a_project_override_of_a_template_is_drawn_every_time(
+    superuser_client, monkeypatch
+):
+    page(superuser_client)
+    monkeypatch.setattr(chrome, "is_stock", lambda *names: False)
+    drawn = []
+    monkeypatch.setattr(
+        chrome.drawings, "get", lambda key, draw: drawn.append(key) or draw()
+    )
+    assert page(superuser_client) == page(superuser_client, stock=True)
+    # Only the action menu's widgets, whose templates read only their context.
+    assert {key[0] for key in drawn} == {
+        chrome.DrawnOnceSelect,
+        chrome.DrawnOnceHiddenInput,
+    }
+
+
+def test_the_least_recently_used_drawing_goes_first():
+    drawings = chrome.Drawings(size=2)
+    drawings.get("a", lambda: "A")
+    drawings.get("b", lambda: "B")
+    assert drawings.get("a", lambda: "again") == "A"
+    drawings.get("c", lambda: "C")  # over the size: "b" goes
+    assert drawings.get("b", lambda: "B2") == "B2"
+    assert drawings.get("a", lambda: "A2") == "A2"
