@@ -80,11 +80,19 @@ def test_each_language_gets_its_own_drawing(superuser_client, settings):
         assert text in french and text not in english
 
 
+def test_a_second_action_bar_is_drawn_as_the_second(superuser_client, monkeypatch):
+    UserFactory.create_batch(3)
+    monkeypatch.setattr(UserAdmin, "actions_on_bottom", True)
+    ours = page(superuser_client)
+    assert ours == page(superuser_client, stock=True)
+    assert 'name="index" value="0"' in ours and 'name="index" value="1"' in ours
+
+
 def test_a_project_override_of_a_template_is_drawn_every_time(
     superuser_client, monkeypatch
 ):
     page(superuser_client)
-    monkeypatch.setattr(chrome, "is_stock", lambda *names: False)
+    monkeypatch.setattr(chrome, "_stock", lambda template: False)
     drawn = []
     monkeypatch.setattr(
         chrome.drawings, "get", lambda key, draw: drawn.append(key) or draw()
