@@ -89,25 +89,26 @@ def _stock(template) -> bool:
 
 def nav_sidebar(context):
     """The sidebar as base.html includes it: what it reads is the apps and
-    models offered, the path (which of them is current) and the language."""
+    models offered with their links, the path (which of them is current) and
+    the language. Their names are the app's and the model's verbose names
+    (AdminSite.get_app_list), the same for the same model and language: the
+    key holds the model, not the name (casting the lazy names was a fifth of
+    the key's cost)."""
     template = context.template.engine.get_template(SIDEBAR_TEMPLATES[0])
     if not is_stock(*SIDEBAR_TEMPLATES):
         return template.render(context)
-    apps = context.get("available_apps") or ()
-    offered = [
+    offered = tuple(
         (
-            frozen([app.get(k) for k in ("app_label", "name", "app_url")]),
-            frozen(
-                [
-                    [model.get(k) for k in ("object_name", "name", "admin_url")]
-                    + [model.get("add_url"), model.get("view_only")]
-                    for model in app.get("models", ())
-                ]
+            app["app_label"],
+            app["app_url"],
+            tuple(
+                (m["model"], m.get("admin_url"), m.get("add_url"), m.get("view_only"))
+                for m in app["models"]
             ),
         )
-        for app in apps
-    ]
-    key = ("sidebar", translation.get_language(), context["request"].path, *offered)
+        for app in context.get("available_apps") or ()
+    )
+    key = ("sidebar", translation.get_language(), context["request"].path, offered)
     return drawings.get(key, lambda: template.render(context))
 
 
