@@ -68,6 +68,9 @@ class UserAdminPaginator(EstimatedCountPaginator):
         if bottom < DEFERRED_FROM or not _plain(rows):
             return rows[bottom:top]
         page_ids = list(rows.values_list("pk", flat=True)[bottom:top])
+        if connections[rows.db].vendor == "postgresql":
+            # One array parameter: pk__in's hundred cost ~0.6 ms of Python.
+            return self.rows_among(page_ids, 0, len(page_ids))
         return _fresh(rows).filter(pk__in=page_ids)
 
     def rows_among(self, ids: list[int], bottom: int, top: int):

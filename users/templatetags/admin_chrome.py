@@ -1,7 +1,8 @@
 """The user changelist's fixed parts, drawn once (users.admin.chrome):
 `{% lean_nav_sidebar %}` for base.html's include of the sidebar,
-`{% lean_list_filter cl spec %}` for the admin's admin_list_filter and
-`{% lean_admin_actions %}` for its admin_actions."""
+`{% lean_list_filter cl spec %}` for the admin's admin_list_filter,
+`{% lean_admin_actions %}` for its admin_actions and `{% lean_media_js media.js %}`
+for `{% csp_nonce_attr media.js %}`."""
 
 from django import template
 from django.contrib.admin.templatetags.base import InclusionAdminNode
@@ -19,6 +20,11 @@ def lean_nav_sidebar(context):
 @register.simple_tag
 def lean_list_filter(cl, spec):
     return chrome.list_filter(cl, spec)
+
+
+@register.simple_tag(takes_context=True)
+def lean_media_js(context, media):
+    return chrome.media_js(context, media)
 
 
 def _the_context(context):

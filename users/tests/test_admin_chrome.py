@@ -6,11 +6,13 @@ project overrides is drawn by its own rendering every time."""
 import re
 
 import pytest
-from django.contrib.admin import helpers
+from django.contrib.admin import helpers, site
+from django.template import Context
 from django.urls import reverse
 
 from users.admin import chrome
 from users.admin.users import UserAdmin
+from users.models import User
 
 from .factories import SuperuserFactory, UserFactory, staff_with
 
@@ -98,11 +100,23 @@ def test_a_project_override_of_a_template_is_drawn_every_time(
         chrome.drawings, "get", lambda key, draw: drawn.append(key) or draw()
     )
     assert page(superuser_client) == page(superuser_client, stock=True)
-    # Only the action menu's widgets, whose templates read only their context.
+    # Only what reads nothing but its own state: the action menu's widgets
+    # (their templates read only their context) and the scripts' tags.
     assert {key[0] for key in drawn} == {
         chrome.DrawnOnceSelect,
         chrome.DrawnOnceHiddenInput,
+        "media",
     }
+
+
+def test_scripts_carry_each_pages_nonce():
+    media = UserAdmin(User, site).media["js"]
+    plain = chrome.media_js(Context({}), media)
+    assert plain == chrome.media_js(Context({}), media) == media.render()
+    for nonce in ("first", "second"):
+        drawn = chrome.media_js(Context({"csp_nonce": nonce}), media)
+        assert drawn == media.render(attrs={"nonce": nonce})
+        assert f'nonce="{nonce}"' in drawn
 
 
 def test_the_least_recently_used_drawing_goes_first():
