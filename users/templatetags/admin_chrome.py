@@ -1,10 +1,12 @@
 """The user changelist's fixed parts, drawn once (users.admin.chrome):
 `{% lean_nav_sidebar %}` for base.html's include of the sidebar,
 `{% lean_list_filter cl spec %}` for the admin's admin_list_filter,
-`{% lean_admin_actions %}` for its admin_actions and `{% lean_media_js media.js %}`
-for `{% csp_nonce_attr media.js %}`."""
+`{% lean_admin_actions %}` and `{% lean_pagination cl %}` for its admin_actions
+and pagination, and `{% lean_media_js media.js %}` for
+`{% csp_nonce_attr media.js %}`."""
 
 from django import template
+from django.contrib.admin.templatetags.admin_list import pagination
 from django.contrib.admin.templatetags.base import InclusionAdminNode
 
 from ..admin import chrome
@@ -31,24 +33,39 @@ def _the_context(context):
     return context
 
 
-class ActionBarNode(InclusionAdminNode):
-    """{% admin_actions %}: the same template (per model, app or site) and
-    context, drawn through chrome.action_bar."""
+class DrawnOnceNode(InclusionAdminNode):
+    """An admin inclusion tag (its template per model, app or site, as the
+    stock tag's) drawn once per key(context, *its arguments)."""
 
+    def __init__(self, *args, key, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.key = key
+
+    def render(self, context):
+        opts = context["opts"]
+        app_label, name = opts.app_label.lower(), self.template_name
+        template = context.template.engine.select_template(
+            [
+                f"admin/{app_label}/{opts.model_name}/{name}",
+                f"admin/{app_label}/{name}",
+                f"admin/{name}",
+            ]
+        )
+        arguments, _ = self.get_resolved_arguments(context)
+        if self.takes_context:
+            arguments = arguments[1:]  # the context, given first
+        return chrome.drawn(
+            template,
+            self.key(context, *arguments),
+            lambda: super(DrawnOnceNode, self).render(context),
+        )
+
+
+class ActionBarNode(DrawnOnceNode):
     def render(self, context):
         # As the stock tag: which bar of the page this is (its button's value).
         context["action_index"] = context.get("action_index", -1) + 1
-        opts = context["opts"]
-        template = context.template.engine.select_template(
-            [
-                f"admin/{opts.app_label.lower()}/{opts.model_name}/{self.template_name}",
-                f"admin/{opts.app_label.lower()}/{self.template_name}",
-                f"admin/{self.template_name}",
-            ]
-        )
-        return chrome.action_bar(
-            context, template, lambda: super(ActionBarNode, self).render(context)
-        )
+        return super().render(context)
 
 
 @register.tag(name="lean_admin_actions")
@@ -59,4 +76,18 @@ def lean_admin_actions_tag(parser, token):
         token,
         func=_the_context,
         template_name="actions.html",
+        key=chrome.action_bar_key,
+    )
+
+
+@register.tag(name="lean_pagination")
+def lean_pagination_tag(parser, token):
+    return DrawnOnceNode(
+        "lean_pagination",
+        parser,
+        token,
+        func=pagination,
+        template_name="pagination.html",
+        takes_context=False,
+        key=chrome.pagination_key,
     )

@@ -90,6 +90,17 @@ def test_a_second_action_bar_is_drawn_as_the_second(superuser_client, monkeypatc
     assert 'name="index" value="0"' in ours and 'name="index" value="1"' in ours
 
 
+def test_each_page_gets_its_own_page_links(superuser_client, monkeypatch):
+    UserFactory.create_batch(9)
+    monkeypatch.setattr(UserAdmin, "list_per_page", 2)
+    for query in ({"p": "1"}, {"p": "3"}, {"p": "3", "is_active__exact": "1"}):
+        page(superuser_client, query)  # drawn under other pages first
+    for query in ({"p": "2"}, {"p": "3"}, {"p": "2", "is_active__exact": "1"}):
+        ours = page(superuser_client, query)
+        assert ours == page(superuser_client, query, stock=True)
+        assert f'aria-current="page">{query["p"]}</a>' in ours
+
+
 def test_a_project_override_of_a_template_is_drawn_every_time(
     superuser_client, monkeypatch
 ):
