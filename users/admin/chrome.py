@@ -1,5 +1,6 @@
 """The user changelist's fixed parts drawn once: the navigation sidebar, the
-filters' lists, the action bar, the page links and the scripts' tags.
+filters' lists, the action bar, the table's headers, the page links and the
+scripts' tags.
 
 With the rows drawn in one pass (rows.py), the page's templates were most of
 its time, and some of them draw the same HTML on every request: the sidebar
@@ -140,6 +141,18 @@ def list_filter(cl, spec):
     ]
     key = ("filter", translation.get_language(), frozen(spec.title), frozen(shown))
     return drawings.get(key, lambda: template.render(values))
+
+
+def result_list_key(cl) -> tuple:
+    """What change_list_results.html reads around the rows (drawn in one pass,
+    rows.py: plain fields and the action checkbox, no formset): each column's
+    header - its name, whether and how the list sorts by it, its sort links
+    (the list's parameters with another order)."""
+    columns = (type(cl.model_admin), cl.model, tuple(cl.list_display))
+    sorting = (frozen(cl.sortable_by), frozen(cl.get_ordering_field_columns()))
+    parameters = frozen(sorted(cl.filter_params.items()))
+    language = translation.get_language()
+    return ("results", language, columns, sorting, parameters)
 
 
 def media_js(context, media):

@@ -101,6 +101,17 @@ def test_each_page_gets_its_own_page_links(superuser_client, monkeypatch):
         assert f'aria-current="page">{query["p"]}</a>' in ours
 
 
+def test_each_sort_order_gets_its_own_headers(superuser_client):
+    UserFactory.create_batch(3)
+    orders = ({"o": "2"}, {"o": "-2"}, {"o": "2.-3"}, {"o": "-3.2"}, {})
+    for query in orders:
+        page(superuser_client, query)
+    for query in orders:
+        assert page(superuser_client, query) == page(
+            superuser_client, query, stock=True
+        )
+
+
 def test_a_project_override_of_a_template_is_drawn_every_time(
     superuser_client, monkeypatch
 ):
