@@ -22,9 +22,11 @@ from pathlib import Path
 
 import django.contrib.admin
 from django import forms
+from django.conf import settings
 from django.contrib.admin import helpers
 from django.core.signals import setting_changed
 from django.template.loader import get_template
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils import csp, translation
 from django.utils.translation import gettext_lazy as _
 
@@ -153,6 +155,20 @@ def result_list_key(cl) -> tuple:
     parameters = frozen(sorted(cl.filter_params.items()))
     language = translation.get_language()
     return ("results", language, columns, sorting, parameters)
+
+
+def admindocs_root() -> str:
+    """The admin documentation's URL ("" without django.contrib.admindocs),
+    once per URL configuration and script prefix."""
+
+    def root():
+        try:
+            return reverse("django-admindocs-docroot")
+        except NoReverseMatch:
+            return ""
+
+    key = ("admindocs", settings.ROOT_URLCONF, get_urlconf(), get_script_prefix())
+    return drawings.get(key, root)
 
 
 def media_js(context, media):

@@ -19,7 +19,12 @@ from .forms import (
     UserCreationAdminForm,
 )
 from .lifecycle import LIFECYCLE_FIELDS, LifecycleActionsMixin, StatusFilter
-from .mixins import DeleteSelectionMixin, FilteredOnlyMixin, refusals_as_messages
+from .mixins import (
+    ActionsOncePerRequestMixin,
+    DeleteSelectionMixin,
+    FilteredOnlyMixin,
+    refusals_as_messages,
+)
 from .paginator import UserAdminPaginatorMixin
 
 RECENT_EVENTS = 10  # on the change page; the trail holds the rest
@@ -30,6 +35,7 @@ class UserAdmin(
     AccountDataActionsMixin,
     LifecycleActionsMixin,
     UserAdminPaginatorMixin,
+    ActionsOncePerRequestMixin,
     FilteredOnlyMixin,
     DeleteSelectionMixin,
     AuthUserAdmin,

@@ -20,6 +20,12 @@ def lean_nav_sidebar(context):
 
 
 @register.simple_tag
+def admindocs_root():
+    """{% url 'django-admindocs-docroot' %}, or "" without admindocs."""
+    return chrome.admindocs_root()
+
+
+@register.simple_tag
 def lean_list_filter(cl, spec):
     return chrome.list_filter(cl, spec)
 

@@ -123,11 +123,13 @@ def test_a_project_override_of_a_template_is_drawn_every_time(
     )
     assert page(superuser_client) == page(superuser_client, stock=True)
     # Only what reads nothing but its own state: the action menu's widgets
-    # (their templates read only their context) and the scripts' tags.
+    # (their templates read only their context), the scripts' tags and the
+    # documentation's URL.
     assert {key[0] for key in drawn} == {
         chrome.DrawnOnceSelect,
         chrome.DrawnOnceHiddenInput,
         "media",
+        "admindocs",
     }
 
 
@@ -139,6 +141,34 @@ def test_scripts_carry_each_pages_nonce():
         drawn = chrome.media_js(Context({"csp_nonce": nonce}), media)
         assert drawn == media.render(attrs={"nonce": nonce})
         assert f'nonce="{nonce}"' in drawn
+
+
+def test_the_actions_are_worked_out_once_a_request(client, monkeypatch):
+    client.force_login(staff_with("view_user", "change_user"))
+    asked = []
+    filter_actions = UserAdmin._filter_actions_by_permissions
+
+    def spy(self, request, actions):
+        asked.append(request)
+        return filter_actions(self, request, actions)
+
+    monkeypatch.setattr(UserAdmin, "_filter_actions_by_permissions", spy)
+    html = page(client)
+    assert len(asked) == 1
+    # Whoever may change users has the checkbox column and the menu.
+    assert 'class="action-select"' in html and 'value="activate_selected"' in html
+    assert html == page(client, stock=True)
+
+
+def test_the_documentation_link_is_looked_up_once(superuser_client, monkeypatch):
+    assert chrome.admindocs_root() == ""  # no django.contrib.admindocs here
+    monkeypatch.setattr(chrome, "reverse", lambda name: f"/docs/{name}/")
+    assert chrome.admindocs_root() == ""  # the lookup is kept
+    chrome.drawings.clear()
+    assert chrome.admindocs_root() == "/docs/django-admindocs-docroot/"
+    assert 'href="/docs/django-admindocs-docroot/">Documentation' in page(
+        superuser_client
+    )
 
 
 def test_the_least_recently_used_drawing_goes_first():
