@@ -1,6 +1,6 @@
 """The user changelist's fixed parts drawn once: the navigation sidebar, the
-filters' lists, the action bar, the table's headers, the page links and the
-scripts' tags.
+filters' lists, the action bar, the table's headers, the page links, the add
+link and the scripts' tags.
 
 With the rows drawn in one pass (rows.py), the page's templates were most of
 its time, and some of them draw the same HTML on every request: the sidebar
@@ -10,10 +10,9 @@ the eight script tags of the page's media (~0.5 ms: a static() and a
 format_html each), the page links (~0.5 ms on page 150: a query string each).
 Each is kept here by everything its template reads (values with their types:
 a SafeString and a str of the same text escape differently), so that a hit is
-the HTML the template would draw. The sidebar, the filters, the action bar and
-the page links are drawn once only while their templates are the stock admin's
-(an override may read more); a widget's template reads only its own context,
-which the key holds.
+the HTML the template would draw. Whatever is drawn by a template is drawn
+once only while that template is the stock admin's (an override may read
+more); a widget's template reads only its own context, which the key holds.
 """
 
 import threading
@@ -157,6 +156,32 @@ def result_list_key(cl) -> tuple:
     return ("results", language, columns, sorting, parameters)
 
 
+def object_tools_key(context) -> tuple:
+    """What change_list_object_tools.html reads: the add permission, the
+    model (its add URL and name) and the filters its link preserves."""
+    reads = ("has_add_permission", "is_popup", "to_field")
+    preserved = ("preserved_filters", "preserved_qsl")
+    state = frozen([context.get(name) for name in (*reads, *preserved)])
+    return (
+        "object tools",
+        translation.get_language(),
+        context["opts"],
+        state,
+        *_urls(),
+    )
+
+
+def change_link_key(cl) -> tuple:
+    """What a change list's link to a row's change page is made of, but the id."""
+    site = cl.model_admin.admin_site.name
+    return ("change link", cl.opts, site, cl.preserved_filters, *_urls())
+
+
+def _urls() -> tuple:
+    """What reverse() reads besides its arguments."""
+    return settings.ROOT_URLCONF, get_urlconf(), get_script_prefix()
+
+
 def admindocs_root() -> str:
     """The admin documentation's URL ("" without django.contrib.admindocs),
     once per URL configuration and script prefix."""
@@ -167,8 +192,7 @@ def admindocs_root() -> str:
         except NoReverseMatch:
             return ""
 
-    key = ("admindocs", settings.ROOT_URLCONF, get_urlconf(), get_script_prefix())
-    return drawings.get(key, root)
+    return drawings.get(("admindocs", *_urls()), root)
 
 
 def media_js(context, media):

@@ -28,6 +28,8 @@ from django.utils import dateformat, formats, timezone, translation
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 
+from . import chrome
+
 CHECKBOX = "action_checkbox"
 # Stands for the id while the change URL is reversed once per page.
 ID_MARK = "0IDMARK0"
@@ -41,7 +43,10 @@ def lean_rows(cl) -> list[SafeString] | None:
     """Each result's row (the cells inside <tr>), or None when the stock
     rendering must draw this list."""
     columns = _columns(cl)
-    link = _link(cl) if columns is not None else None
+    if columns is None:
+        return None
+    # Reversed and merged with the preserved filters (a resolve()) once.
+    link = chrome.drawings.get(chrome.change_link_key(cl), lambda: _link(cl))
     if link is None:
         return None
     draw = [_drawer(name, field, linked, link, cl) for name, field, linked in columns]

@@ -1,9 +1,11 @@
-"""The user changelist's fixed parts, drawn once (users.admin.chrome):
-`{% lean_nav_sidebar %}` for base.html's include of the sidebar,
-`{% lean_list_filter cl spec %}` for the admin's admin_list_filter,
-`{% lean_admin_actions %}` and `{% lean_pagination cl %}` for its admin_actions
-and pagination, and `{% lean_media_js media.js %}` for
-`{% csp_nonce_attr media.js %}`."""
+"""The user changelist's fixed parts, drawn once (users.admin.chrome), for
+templates/admin/users/user/change_list.html: `{% lean_nav_sidebar %}` for
+base.html's include of the sidebar, `{% lean_list_filter cl spec %}` for
+admin_list_filter, `{% lean_admin_actions %}`, `{% lean_pagination cl %}` and
+`{% lean_object_tools %}` for admin_actions, pagination and
+change_list_object_tools, `{% lean_media_js media.js %}` for
+`{% csp_nonce_attr media.js %}` and `{% admindocs_root as var %}` for the
+admin documentation's `{% url %}`."""
 
 from django import template
 from django.contrib.admin.templatetags.admin_list import pagination
@@ -96,4 +98,16 @@ def lean_pagination_tag(parser, token):
         template_name="pagination.html",
         takes_context=False,
         key=chrome.pagination_key,
+    )
+
+
+@register.tag(name="lean_object_tools")
+def lean_object_tools_tag(parser, token):
+    return DrawnOnceNode(
+        "lean_object_tools",
+        parser,
+        token,
+        func=_the_context,
+        template_name="change_list_object_tools.html",
+        key=chrome.object_tools_key,
     )

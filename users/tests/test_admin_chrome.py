@@ -123,13 +123,14 @@ def test_a_project_override_of_a_template_is_drawn_every_time(
     )
     assert page(superuser_client) == page(superuser_client, stock=True)
     # Only what reads nothing but its own state: the action menu's widgets
-    # (their templates read only their context), the scripts' tags and the
-    # documentation's URL.
+    # (their templates read only their context), the scripts' tags, the
+    # documentation's URL and the rows' change link.
     assert {key[0] for key in drawn} == {
         chrome.DrawnOnceSelect,
         chrome.DrawnOnceHiddenInput,
         "media",
         "admindocs",
+        "change link",
     }
 
 
