@@ -1,6 +1,6 @@
 """The user changelist's fixed parts drawn once: the navigation sidebar, the
-filters' lists, the action bar, the table's headers, the page links, the add
-link and the scripts' tags.
+filters' lists, the search form, the action bar, the table's headers, the
+page links, the add link and the scripts' tags.
 
 With the rows drawn in one pass (rows.py), the page's templates were most of
 its time, and some of them draw the same HTML on every request: the sidebar
@@ -154,6 +154,18 @@ def result_list_key(cl) -> tuple:
     parameters = frozen(sorted(cl.filter_params.items()))
     language = translation.get_language()
     return ("results", language, columns, sorting, parameters)
+
+
+def search_form_key(context, cl) -> tuple:
+    """What search_form.html reads (the search_form tag): the search, its
+    help, the counts it states and the list's other parameters (kept as
+    hidden fields)."""
+    search = (bool(cl.search_fields), cl.query, frozen(cl.search_help_text))
+    counts = frozen([cl.result_count, cl.full_result_count, cl.show_full_result_count])
+    flags = (cl.is_popup, cl.add_facets)
+    parameters = frozen(sorted(cl.params.items()))
+    language = translation.get_language()
+    return ("search", language, cl.model, search, counts, flags, parameters)
 
 
 def object_tools_key(context) -> tuple:

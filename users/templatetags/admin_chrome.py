@@ -1,14 +1,14 @@
 """The user changelist's fixed parts, drawn once (users.admin.chrome), for
-templates/admin/users/user/change_list.html: `{% lean_nav_sidebar %}` for
-base.html's include of the sidebar, `{% lean_list_filter cl spec %}` for
-admin_list_filter, `{% lean_admin_actions %}`, `{% lean_pagination cl %}` and
-`{% lean_object_tools %}` for admin_actions, pagination and
-change_list_object_tools, `{% lean_media_js media.js %}` for
-`{% csp_nonce_attr media.js %}` and `{% admindocs_root as var %}` for the
-admin documentation's `{% url %}`."""
+templates/admin/users/user/change_list.html, each in place of a stock tag:
+`{% lean_nav_sidebar %}` (base.html's include of the sidebar),
+`{% lean_list_filter cl spec %}` (admin_list_filter), `{% lean_search_form cl %}`,
+`{% lean_admin_actions %}`, `{% lean_pagination cl %}`, `{% lean_object_tools %}`
+(change_list_object_tools), `{% lean_media_js media.js %}`
+(`{% csp_nonce_attr media.js %}`) and `{% admindocs_root as var %}` (the
+admin documentation's `{% url %}`)."""
 
 from django import template
-from django.contrib.admin.templatetags.admin_list import pagination
+from django.contrib.admin.templatetags.admin_list import pagination, search_form
 from django.contrib.admin.templatetags.base import InclusionAdminNode
 
 from ..admin import chrome
@@ -110,4 +110,17 @@ def lean_object_tools_tag(parser, token):
         func=_the_context,
         template_name="change_list_object_tools.html",
         key=chrome.object_tools_key,
+    )
+
+
+@register.tag(name="lean_search_form")
+def lean_search_form_tag(parser, token):
+    return DrawnOnceNode(
+        "lean_search_form",
+        parser,
+        token,
+        func=search_form,
+        template_name="search_form.html",
+        takes_context=False,
+        key=chrome.search_form_key,
     )
