@@ -83,12 +83,14 @@ setting_changed.connect(_forget)
 
 
 def frozen(value):
-    """value as a key: containers as tuples, anything else as its type and its
-    text (the text is what a template writes; the type says how it escapes)."""
+    """value as a key: containers as their type and a tuple of their items,
+    anything else as its type and its text (the text is what a template
+    writes; the type says how it escapes, or how a container is written)."""
     if isinstance(value, (list, tuple)):
-        return tuple(frozen(item) for item in value)
+        return type(value), tuple(frozen(item) for item in value)
     if isinstance(value, dict):
-        return tuple((key, frozen(item)) for key, item in sorted(value.items()))
+        items = tuple((key, frozen(item)) for key, item in sorted(value.items()))
+        return type(value), items
     if type(value) is str:
         return value  # a str is itself; nothing else equals it
     return type(value), str(value)
@@ -108,8 +110,8 @@ def nav_sidebar(context):
     models offered with their links, the path (which of them is current) and
     the language. Their names are the app's and the model's verbose names
     (AdminSite.get_app_list), the same for the same model and language: the
-    key holds the model, not the name (casting the lazy names was a fifth of
-    the key's cost)."""
+    key holds the model, not the name (casting a lazy name to text is a
+    translation lookup each)."""
     template = context.template.engine.get_template(SIDEBAR_TEMPLATES[0])
     if not is_stock(*SIDEBAR_TEMPLATES):
         return template.render(context)
@@ -209,7 +211,10 @@ def admindocs_root() -> str:
 
 def media_js(context, media):
     """{% csp_nonce_attr media.js %}: the scripts' tags, per list of scripts
-    (a page's nonce, when there is one, is drawn into them every time)."""
+    (a page's nonce, when there is one, is drawn into them every time). The
+    key reads what Django's Media keeps before merging the lists (_js_lists:
+    merging them costs more than the key) and each Script's path and
+    attributes."""
     if context.get(csp.CONTEXT_KEY) is not None:
         return csp.nonce_attr(context, media)
     scripts = tuple(
