@@ -17,16 +17,18 @@ import datetime
 from functools import lru_cache
 from html import escape
 
+from django.conf import settings
 from django.contrib.admin.options import ModelAdmin
 from django.contrib.admin.templatetags.admin_list import _boolean_icon
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
-from django.contrib.admin.utils import quote
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.urls import NoReverseMatch, reverse
 from django.utils import dateformat, formats, timezone, translation
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
+
+from . import chrome
 
 CHECKBOX = "action_checkbox"
 # Stands for the id while the change URL is reversed once per page.
@@ -41,13 +43,15 @@ def lean_rows(cl) -> list[SafeString] | None:
     """Each result's row (the cells inside <tr>), or None when the stock
     rendering must draw this list."""
     columns = _columns(cl)
-    link = _link(cl) if columns is not None else None
+    if columns is None:
+        return None
+    # Reversed and merged with the preserved filters (a resolve()) once.
+    link = chrome.drawings.get(chrome.change_link_key(cl), lambda: _link(cl))
     if link is None:
         return None
     draw = [_drawer(name, field, linked, link, cl) for name, field, linked in columns]
-    return [
-        SafeString("".join(cell(result) for cell in draw)) for result in cl.result_list
-    ]
+    rows = cl.result_list
+    return [SafeString("".join([cell(result) for cell in draw])) for result in rows]
 
 
 def _columns(cl) -> list[tuple] | None:
@@ -113,12 +117,13 @@ def _drawer(name, field, linked, link, cl):
     """A function drawing this column's cell of one result, as the stock
     items_for_result would (html.escape is Django's escape, without its
     lazy-string wrapper)."""
+    # The id is an integer (_columns): its text needs no quoting or escaping.
     if field is None:
         # ModelAdmin.action_checkbox's widget, as its template renders it.
         label = gettext("Select this object for an action - {}")
         return lambda result: (
             '<td class="action-checkbox"><input type="checkbox" '
-            f'name="_selected_action" value="{escape(str(result.pk))}" '
+            f'name="_selected_action" value="{result.pk}" '
             f'class="action-select" aria-label="{label.format(escape(str(result)))}">'
             "</td>"
         )
@@ -131,8 +136,7 @@ def _drawer(name, field, linked, link, cl):
     before, after = link
     start = f'<th class="field-{escape(name)}{nowrap}"><a href="{before}'
     return lambda result: (
-        f'{start}{escape(str(quote(result.pk)))}{after}">'
-        f"{show(getattr(result, attname))}</a></th>"
+        f'{start}{result.pk}{after}">{show(getattr(result, attname))}</a></th>'
     )
 
 
@@ -143,15 +147,27 @@ def _shower(field, empty: str):
         return lambda value: icons[value] if value in icons else _boolean_icon(value)
     empty_values = field.empty_values
     if type(field) is models.DateTimeField:
-        shape = datetime_shape()
+        shape, local = datetime_shape(), _localtime()
         return lambda value: (
-            empty
-            if value in empty_values
-            else escape(shape(timezone.template_localtime(value)))
+            empty if value in empty_values else escape(shape(local(value)))
         )
     return lambda value: (
         empty if value in empty_values else escape(value.strip()) or empty
     )
+
+
+def _localtime():
+    """timezone.template_localtime, with the current time zone read once."""
+    if not settings.USE_TZ:
+        return timezone.template_localtime
+    zone = timezone.get_current_timezone()
+
+    def local(value):
+        if type(value) is datetime.datetime and value.utcoffset() is not None:
+            return value.astimezone(zone)
+        return timezone.template_localtime(value)
+
+    return local
 
 
 # dateformat's specifiers by what they read: the day, the minute, or more.

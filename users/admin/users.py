@@ -10,6 +10,7 @@ from django.utils.safestring import mark_safe
 from .. import factors, history, permissions, services
 from ..managers.search import SEARCH_FIELDS, SEARCH_HELP
 from ..models import EDITABLE_FIELDS, AuditEvent, User, UserSession
+from .chrome import ActionForm
 from .data_actions import AccountDataActionsMixin
 from .forms import (
     GRANT_FIELDS,
@@ -18,7 +19,12 @@ from .forms import (
     UserCreationAdminForm,
 )
 from .lifecycle import LIFECYCLE_FIELDS, LifecycleActionsMixin, StatusFilter
-from .mixins import DeleteSelectionMixin, FilteredOnlyMixin, refusals_as_messages
+from .mixins import (
+    ActionsOncePerRequestMixin,
+    DeleteSelectionMixin,
+    FilteredOnlyMixin,
+    refusals_as_messages,
+)
 from .paginator import UserAdminPaginatorMixin
 
 RECENT_EVENTS = 10  # on the change page; the trail holds the rest
@@ -29,6 +35,7 @@ class UserAdmin(
     AccountDataActionsMixin,
     LifecycleActionsMixin,
     UserAdminPaginatorMixin,
+    ActionsOncePerRequestMixin,
     FilteredOnlyMixin,
     DeleteSelectionMixin,
     AuthUserAdmin,
@@ -37,6 +44,7 @@ class UserAdmin(
     add_form = UserCreationAdminForm
     change_password_form = PasswordChangeAdminForm
     show_full_result_count = False
+    action_form = ActionForm  # its widgets drawn once (chrome.py)
     list_display = (
         "email",
         "username",
