@@ -82,8 +82,8 @@ def users_import(
             )
             checked = monotonic()
             result = staging.merge(on_conflict, updated_columns, recorder)
-            result.phases["checks"] = checked - started
-            result.phases["merge + trail + indexes"] = monotonic() - checked
+            # The checks come first, then the merge's own steps.
+            result.phases = {"checks": checked - started, **result.phases}
         _refuse_losing_every_superuser(staging)
         trail.record_from_sql(Action.UPDATE, staging.changes_sql(), [], actor=actor)
     result.phases = {"read + stage": staged_in, **result.phases}
