@@ -93,7 +93,8 @@ def users_import(
     if dry_run:
         transaction.set_rollback(True)
     else:
-        transaction.on_commit(analyze_users)
+        changed = result.inserted + result.updated
+        transaction.on_commit(lambda: analyze_users(changed))
     return result
 
 
