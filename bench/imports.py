@@ -69,6 +69,56 @@ def time_import(url: str, csv_path: Path, rows: int) -> dict:
     }
 
 
+def reader_alone(env: dict, csv_path: Path) -> float:
+    """CPU seconds of reading and checking csv_path with nothing written: what
+    one core can feed the database (a child, like the command)."""
+    code = (
+        "import time, django; django.setup(); from pathlib import Path; "
+        "from users.imports import UserCsvReader; "
+        f"reader = UserCsvReader(Path({str(csv_path)!r}), lambda rejection: None); "
+        "started = time.process_time(); rows = sum(1 for _ in reader.rows()); "
+        "print(time.process_time() - started)"
+    )
+    done = subprocess.run(
+        [sandbox.PYTHON, "-c", code],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return float(done.stdout.split()[-1])
+
+
+def copy_alone(url: str, workdir: Path) -> float:
+    """Seconds the database takes to COPY the loaded rows, already checked,
+    into a staging table: its side of "read + stage", without Python."""
+    import psycopg
+
+    dump = workdir / "staged.copy"
+    columns = (
+        "username, email, full_name, is_active, is_staff, is_superuser, "
+        "created_at, password, last_login"
+    )
+    with psycopg.connect(url) as conn:
+        select = f"SELECT id::int AS line, {columns} FROM users_user"
+        with conn.cursor() as cursor, open(dump, "wb") as out:
+            with cursor.copy(f"COPY ({select} ORDER BY id) TO STDOUT") as copy:
+                for data in copy:
+                    out.write(data)
+            cursor.execute(f"CREATE TEMPORARY TABLE users_staging AS {select} LIMIT 0")
+            started = time.monotonic()
+            with (
+                open(dump, "rb") as source,
+                cursor.copy("COPY users_staging FROM STDIN") as copy,
+            ):
+                while chunk := source.read(1 << 20):
+                    copy.write(chunk)
+            seconds = time.monotonic() - started
+    dump.unlink()
+    return seconds
+
+
 def seed(url: str, users: int) -> None:
     """The big table holds exactly `users` seeded accounts (seed 1)."""
     import psycopg
@@ -109,6 +159,10 @@ def run(big_url: str, import_url: str, rows: int, users: int) -> list[dict]:
             time_import(import_url, first, rows)
             | {"case": "first load into an empty table", "target": FIRST_LOAD_TARGET}
         )
+        runs[-1]["bounds"] = {
+            "reader_cpu_s": reader_alone(environment(big_url), first),
+            "copy_s": copy_alone(import_url, Path(workdir)),
+        }
         extra = max(rows // 10, 1)
         more = Path(workdir) / "more.csv"
         sandbox.write_users_csv(environment(big_url), more, extra, prefix="more")
@@ -143,7 +197,28 @@ def report(runs: list[dict]) -> list[str]:
             f"{run['load'][0]:.1f} → "
             f"{run['load'][1]:.1f} | {run['phases']} |"
         )
-    return lines
+    return lines + [line for run in runs if "bounds" in run for line in bounds(run)]
+
+
+def bounds(run: dict) -> list[str]:
+    """What bounds a first load: the reader's one core, the database's COPY,
+    and the steps the database then runs alone, one after another, in the
+    import's one transaction (no other session sees its rows)."""
+    rows, found = run["rows"], run["bounds"]
+    steps = {
+        name.strip(): float(seconds)
+        for name, seconds in re.findall(r"([a-z +()]+?) ([\d.]+) s", run["phases"])
+    }
+    after = sum(took for name, took in steps.items() if name != "read + stage")
+    return [
+        "",
+        f"Bounds of the first load ({rows:,} rows): the reader alone (one core, "
+        f"nothing written) {found['reader_cpu_s']:.1f} s CPU = "
+        f"{rows / found['reader_cpu_s']:,.0f} rows/s; COPY alone of the checked "
+        f"rows {found['copy_s']:.1f} s = {rows / found['copy_s']:,.0f} rows/s; "
+        f"after reading, the database works alone for {after:.1f} s "
+        "(the phases after read + stage).",
+    ]
 
 
 def missed(runs: list[dict]) -> list[str]:

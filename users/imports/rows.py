@@ -1,6 +1,7 @@
 """What flows through an import: the staged row's shape, a rejection, the outcome."""
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from ..models import EDITABLE_FIELDS
 
@@ -14,6 +15,23 @@ USER_COLUMNS = STAGED_COLUMNS[1:]
 UPDATABLE_COLUMNS = ("email", "full_name", "is_active", "is_superuser")
 BOOLEAN_COLUMNS = frozenset({"is_active", "is_staff", "is_superuser"})
 CONFLICT_MODES = ("skip", "update", "fail")
+BOOLEANS = {
+    "true": True,
+    "1": True,
+    "yes": True,
+    "false": False,
+    "0": False,
+    "no": False,
+}
+# created_at must lie between these and now. No account of a web application
+# was opened before 1970 (the Unix epoch, the start of every system this data
+# comes from); an earlier date is a typo (0201 for 2021) or a placeholder
+# (0001-01-01), and a year-1 date with a positive offset is stored as a BC
+# date that no page, export or delete can read back.
+EARLIEST_CREATED_AT = datetime(1970, 1, 1, tzinfo=UTC)
+# No time zone is further from UTC (UTC-12:00 to UTC+14:00); PostgreSQL
+# refuses offsets beyond ±15:59 with an error for the whole load.
+LARGEST_UTC_OFFSET = timedelta(hours=14)
 
 
 @dataclass

@@ -9,6 +9,7 @@ over the staging table, so memory stays flat however many rows come in.
 
 from collections.abc import Callable, Iterable, Iterator
 from itertools import batched
+from time import monotonic
 
 from django.db import connection
 from django.db.models import QuerySet
@@ -228,7 +229,11 @@ class Staging:
         if on_conflict != "update":
             columns = []
         self.changed_columns = columns  # those users_changes holds old/new of
-        with connection.cursor() as cursor, indexes_built_after(self.staged):
+        started = monotonic()
+        with (
+            connection.cursor() as cursor,
+            indexes_built_after(self.staged, result.phases),
+        ):
             cursor.execute(sql.changes_table_sql(columns))
             if connection.vendor == "postgresql":
                 cursor.execute("ANALYZE users_changes")
@@ -241,6 +246,7 @@ class Staging:
                 )
                 result.updated = cursor.rowcount
             result.inserted = self._insert_new(cursor, record_created)
+            result.phases["merge + trail"] = monotonic() - started
         result.skipped = self.staged_rows() - result.inserted - result.updated
         return result
 

@@ -82,8 +82,8 @@ def users_import(
             )
             checked = monotonic()
             result = staging.merge(on_conflict, updated_columns, recorder)
-            result.phases["checks"] = checked - started
-            result.phases["merge + trail + indexes"] = monotonic() - checked
+            # The checks come first, then the merge's own steps.
+            result.phases = {"checks": checked - started, **result.phases}
         _refuse_losing_every_superuser(staging)
         trail.record_from_sql(Action.UPDATE, staging.changes_sql(), [], actor=actor)
     result.phases = {"read + stage": staged_in, **result.phases}
@@ -93,7 +93,8 @@ def users_import(
     if dry_run:
         transaction.set_rollback(True)
     else:
-        transaction.on_commit(analyze_users)
+        changed = result.inserted + result.updated
+        transaction.on_commit(lambda: analyze_users(changed))
     return result
 
 

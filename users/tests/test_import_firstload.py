@@ -165,3 +165,15 @@ def test_only_an_empty_table_takes_the_first_load(tmp_path, paths):
     assert sorted(
         User.objects.search("lovelace").values_list("username", flat=True)
     ) == ["ada"]
+
+
+def test_verbose_runs_report_each_step(tmp_path, capsys):
+    """-v 2 names the steps that bound an import (the benchmark prints them)."""
+    run(tmp_path, ROWS, "-v", "2")
+    first = capsys.readouterr().out
+    for step in ("read + stage", "insert", "trail", "trigram indexes", "commit"):
+        assert f"{step} " in first
+    run(tmp_path, ROWS.replace("ada,", "ada2,").replace("Ada@", "Ada2@"), "-v", "2")
+    into_filled = capsys.readouterr().out
+    for step in ("checks", "merge + trail", "trigram pending lists"):
+        assert f"{step} " in into_filled

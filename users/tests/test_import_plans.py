@@ -10,9 +10,11 @@ from datetime import UTC, datetime
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from users import services
 from users.imports import Staging
+from users.imports.indexes import analyze_users
 
 from .markers import postgres_only
 
@@ -132,3 +134,19 @@ def test_the_staged_rows_are_analysed_before_they_are_joined(monkeypatch):
     services.users_import(staged("old", 1), actor=None)  # not a first load
     services.users_import(staged("new", 500), actor=None)
     assert seen[-1] == 500  # -1 when a table was never analysed
+
+
+def analyzed_after(changed: int) -> bool:
+    with CaptureQueriesContext(connection) as queries:
+        analyze_users(changed)
+    return any(query["sql"].startswith("ANALYZE") for query in queries)
+
+
+def test_statistics_are_refreshed_when_autovacuum_would_find_them_stale():
+    services.users_import(staged("s", 40), actor=None)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'users_user'")
+        assert cursor.fetchone()[0] == 40  # counted by the first load's index builds
+    # Autovacuum's threshold: 50 rows + 10% of the table's.
+    assert not analyzed_after(53)
+    assert analyzed_after(54)
