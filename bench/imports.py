@@ -32,7 +32,11 @@ PHASES = re.compile(r"^Phases: (.*)$", re.MULTILINE)
 
 def environment(url: str) -> dict:
     return sandbox.environment(
-        url, DJANGO_SETTINGS_MODULE="noogh_site.settings", PYTHONWARNINGS="ignore"
+        url,
+        DJANGO_SETTINGS_MODULE="noogh_site.settings",
+        PYTHONWARNINGS="ignore",
+        # As bench/run.py's children: the bench runs without a deployment's key.
+        SECRET_KEY=os.environ.get("SECRET_KEY", "benchmark-only-secret"),
     )
 
 
