@@ -72,6 +72,40 @@ def test_each_permission_set_gets_its_own_sidebar_and_actions(client):
     assert 'value="deactivate_selected"' not in viewer
 
 
+HOSTILE_QUERIES = [
+    {"q": '<script>alert(1)</script>"onmouseover=x'},
+    {"q": "\u202eevil\x00", "o": "2"},
+    {"o": "<b>"},
+    {"_popup": "1", "_to_field": "id"},
+    {"_facets": "1", "is_staff__exact": "1"},
+    {"all": ""},
+]
+
+
+def test_hostile_and_popup_lists_are_the_stock_page_for_every_role(client, monkeypatch):
+    """Every role's page and every hostile or popup list drawn first, then
+    each one again: no drawing is another role's (an add link, an action, a
+    sidebar entry) or another query's (a search, a sort link)."""
+    monkeypatch.setattr(UserAdmin, "list_per_page", 2)
+    UserFactory(full_name="<i>x</i>", username="o'neil&<b>")
+    UserFactory.create_batch(2)
+    viewers = [
+        SuperuserFactory(),
+        staff_with("view_user"),
+        staff_with("view_user", "add_user", "change_user", "delete_user"),
+    ]
+    for viewer in viewers:
+        client.force_login(viewer)
+        for query in HOSTILE_QUERIES:
+            page(client, query)
+    for viewer in reversed(viewers):
+        client.force_login(viewer)
+        for query in HOSTILE_QUERIES:
+            ours = page(client, query)
+            assert ours == page(client, query, stock=True), (viewer, query)
+            assert "<script>" not in ours and "<b>" not in ours
+
+
 def test_each_language_gets_its_own_drawing(superuser_client, settings):
     english = page(superuser_client)
     settings.LANGUAGE_CODE = "fr"

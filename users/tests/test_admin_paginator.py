@@ -95,3 +95,42 @@ def test_a_list_on_one_page_asks_the_search_once(superuser_client, people, query
     if connection.vendor == "postgresql":
         searches = [q for q in captured if "users_usersearch" in q["sql"]]
         assert len(searches) == 1, searches
+
+
+@pytest.mark.parametrize(
+    ("cap", "query"),
+    [
+        (130, {"q": "anderson"}),  # exactly the cap: the ids read, one page
+        (130, {"q": "anderson", "p": "2"}),
+        (129, {"q": "anderson", "p": "2"}),  # one past it: the stock count
+        (130, {"q": "anderson", "all": ""}),
+    ],
+)
+def test_a_search_at_the_cap_shows_every_match_once(
+    superuser_client, people, monkeypatch, cap, query
+):
+    monkeypatch.setattr(admin_paginator, "MATCHED_IDS_CAP", cap)
+    users = User.objects.search("anderson")
+    page = int(query.get("p", 1))
+    rows, count = shown(superuser_client, query)
+    if "all" in query:
+        assert sorted(rows) == sorted(u.username for u in users) and count == 130
+    else:
+        assert (rows, count) == expected(users, ("-created_at", "-id"), page)
+
+
+@pytest.mark.parametrize(
+    "term", ["nothing-matches", "'}{1,2}", "%_\\", "x'); DROP TABLE users_user; --"]
+)
+def test_a_search_with_no_match_or_sql_text_is_a_plain_search(
+    superuser_client, people, term
+):
+    """The matches' ids become one array literal built by the database: a term
+    that looks like an array or SQL is still only a search term."""
+    accounts = User.objects.count()
+    users = User.objects.search(term)
+    assert shown(superuser_client, {"q": term}) == expected(
+        users, ("-created_at", "-id"), 1
+    )
+    assert shown(superuser_client, {"q": term, "all": ""})[1] == users.count()
+    assert User.objects.count() == accounts
