@@ -52,8 +52,17 @@ def _state_index(name: str, condition: Q, fields=("created_at", "id")) -> models
 def _last_login_index() -> models.Index:
     # On the expression the list sorts and filters by (managers.ordering.last_login_key:
     # never = a date before any login), so one index serves both directions,
-    # "never", and before/after ranges.
-    return models.Index(last_login_key(), F("id"), name="users_user_last_login_id_idx")
+    # "never", and before/after ranges. last_login itself is carried along
+    # (INCLUDE, migration 0028): PostgreSQL answers from an expression index
+    # alone only when it holds the columns the expression reads, and a
+    # last-login filter's capped count read 10,001 rows of the table (11.8 ->
+    # 5.5 ms at 1M users, "last 7 days"). SQLite ignores it (models.W040).
+    return models.Index(
+        last_login_key(),
+        F("id"),
+        name="users_user_last_login_key_idx",
+        include=["last_login"],
+    )
 
 
 class LoginNameValidator(UnicodeUsernameValidator):

@@ -289,6 +289,23 @@ def test_a_dense_filters_first_page_walks_the_sort_index(ten_thousand_users, nam
             assert_indexed("\n".join(line for (line,) in cursor.fetchall()))
 
 
+@pytest.mark.parametrize(
+    "matching",
+    [
+        lambda: User.objects.last_login_between(start=LAST_YEAR),
+        lambda: User.objects.last_login_between(end=LAST_YEAR),
+    ],
+)
+def test_a_last_login_filters_count_reads_the_index_alone(ten_thousand_users, matching):
+    """The last-login index carries last_login (migration 0028): a range's
+    capped count reads index entries, not thousands of rows of the table."""
+    sql, params = matching().capped_ids(10_000).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {sql}", params)
+        text = "\n".join(line for (line,) in cursor.fetchall())
+    assert "Index Only Scan using users_user_last_login_key_idx" in text, text
+
+
 @pytest.mark.parametrize("reading", [permissions_of, permissions_beyond])
 def test_what_an_account_holds_is_read_by_its_id_whatever_its_groups_size(
     ten_thousand_users, reading
