@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from django.contrib.admin.views.main import SEARCH_VAR
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Page
 from django.db import connections
 
@@ -46,7 +47,12 @@ class UserAdminPaginator(EstimatedCountPaginator):
         connection = connections[rows.db]
         if connection.vendor != "postgresql":
             return None  # no array parameters: the stock queries
-        ids, params = rows.capped_ids(MATCHED_IDS_CAP).query.sql_with_params()
+        try:
+            ids, params = rows.capped_ids(MATCHED_IDS_CAP).query.sql_with_params()
+        except EmptyResultSet:
+            # A search that can match nothing (a term longer than any stored
+            # value: UserQuerySet.search) has no SQL to run.
+            return Matches(0, "{}")
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT count(*), coalesce(array_agg(matched.id), '{}')::text"

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Self
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections, models
 from django.db.models import DateTimeField, F, QuerySet, Value
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
@@ -104,10 +105,14 @@ class OrderedQuerySet(models.QuerySet):
         common surname took 27 + 11 ms that way (bench/measure.py, "search
         common surname"). Past the cap nothing is sorted or read beyond ids.
         Dense matches (PostgreSQL) take a second query: the page walked."""
-        if connections[self.db].vendor == "postgresql":
-            found = self._first_counted_by_ids(ordering, limit, cap)
-        else:
-            found = self._first_counted_in_one_pass(ordering, limit, cap)
+        try:
+            if connections[self.db].vendor == "postgresql":
+                found = self._first_counted_by_ids(ordering, limit, cap)
+            else:
+                found = self._first_counted_in_one_pass(ordering, limit, cap)
+        except EmptyResultSet:
+            return [], 0  # none() (a search that can match nothing): no SQL
+
         total = found[0].matched if found else 0
         if total > cap:
             return None

@@ -120,7 +120,15 @@ def test_a_search_at_the_cap_shows_every_match_once(
 
 
 @pytest.mark.parametrize(
-    "term", ["nothing-matches", "'}{1,2}", "%_\\", "x'); DROP TABLE users_user; --"]
+    "term",
+    [
+        "nothing-matches",
+        "'}{1,2}",
+        "%_\\",
+        "x'); DROP TABLE users_user; --",
+        # Longer than any stored value: the search is none(), which has no SQL.
+        "a" * 300,
+    ],
 )
 def test_a_search_with_no_match_or_sql_text_is_a_plain_search(
     superuser_client, people, term

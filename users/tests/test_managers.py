@@ -123,3 +123,5 @@ def test_first_counted_is_the_ordered_page_and_the_count(ordering):
     # More than the cap: the caller pages and counts the usual way.
     assert smiths.first_counted(ordering, 5, cap=11) is None
     assert User.objects.search("nobody").first_counted(ordering, 5, cap=11) == ([], 0)
+    # A term longer than any stored value: none(), which compiles to no SQL.
+    assert User.objects.search("a" * 300).first_counted(ordering, 5, cap=11) == ([], 0)
