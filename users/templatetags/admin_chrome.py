@@ -76,51 +76,39 @@ class ActionBarNode(DrawnOnceNode):
         return super().render(context)
 
 
-@register.tag(name="lean_admin_actions")
-def lean_admin_actions_tag(parser, token):
-    return ActionBarNode(
-        "lean_admin_actions",
-        parser,
-        token,
-        func=_the_context,
-        template_name="actions.html",
-        key=chrome.action_bar_key,
-    )
+def _drawn_once_tag(name, func, template_name, key, *, node=DrawnOnceNode):
+    """Register {% name %}: the stock inclusion tag `func` with its template,
+    drawn once per key (a context first when func takes one)."""
+    takes_context = func is _the_context
+
+    def tag(parser, token):
+        return node(
+            name,
+            parser,
+            token,
+            func=func,
+            template_name=template_name,
+            takes_context=takes_context,
+            key=key,
+        )
+
+    register.tag(name, tag)
 
 
-@register.tag(name="lean_pagination")
-def lean_pagination_tag(parser, token):
-    return DrawnOnceNode(
-        "lean_pagination",
-        parser,
-        token,
-        func=pagination,
-        template_name="pagination.html",
-        takes_context=False,
-        key=chrome.pagination_key,
-    )
-
-
-@register.tag(name="lean_object_tools")
-def lean_object_tools_tag(parser, token):
-    return DrawnOnceNode(
-        "lean_object_tools",
-        parser,
-        token,
-        func=_the_context,
-        template_name="change_list_object_tools.html",
-        key=chrome.object_tools_key,
-    )
-
-
-@register.tag(name="lean_search_form")
-def lean_search_form_tag(parser, token):
-    return DrawnOnceNode(
-        "lean_search_form",
-        parser,
-        token,
-        func=search_form,
-        template_name="search_form.html",
-        takes_context=False,
-        key=chrome.search_form_key,
-    )
+_drawn_once_tag(
+    "lean_admin_actions",
+    _the_context,
+    "actions.html",
+    chrome.action_bar_key,
+    node=ActionBarNode,
+)
+_drawn_once_tag("lean_pagination", pagination, "pagination.html", chrome.pagination_key)
+_drawn_once_tag(
+    "lean_object_tools",
+    _the_context,
+    "change_list_object_tools.html",
+    chrome.object_tools_key,
+)
+_drawn_once_tag(
+    "lean_search_form", search_form, "search_form.html", chrome.search_form_key
+)
