@@ -238,7 +238,8 @@ def main() -> None:
         loadtest.prepare(url, args.users, ids_file, static=False)
         checks.create_lockout_probe(url, LOCKOUT_LOGIN)
         step("streaming replica (pg_basebackup)", began)
-        primary = PrimaryAccess(admin_url, cleanup)
+        # Through the run's own database: DATABASE_URL's need not exist.
+        primary = PrimaryAccess(url, cleanup)
         primary.forget_leftovers()
         replica = Replica(primary, work, cleanup)
         replica.create(urlsplit(admin_url).port or 5432)
