@@ -1,7 +1,9 @@
-"""A whole table's size from the planner's estimate, without COUNT(*)."""
+"""A whole table's size from the planner's estimate, without COUNT(*); a
+search's matches counted with their ids as one array literal."""
 
 from asgiref.sync import sync_to_async
-from django.db import connection
+from django.core.exceptions import EmptyResultSet
+from django.db import connection, connections
 
 
 def estimated_row_count(model) -> int | None:
@@ -29,3 +31,23 @@ class EstimatedCountMixin:
 
     async def aestimated_count(self) -> int | None:
         return await sync_to_async(estimated_row_count)(self.model)
+
+
+def counted_id_array(rows, cap: int) -> tuple[int, str]:
+    """PostgreSQL: how many of rows there are (reading at most cap + 1) and
+    their ids as one array literal, both made by the database: read into
+    Python one by one, a common surname's 4,000 ids cost ~1.5 ms of CPU (the
+    admin's search pages, admin.paginator)."""
+    try:
+        ids, params = rows.capped_ids(cap).query.sql_with_params()
+    except EmptyResultSet:
+        # none() (a search that can match nothing: a term longer than any
+        # stored value, UserQuerySet.search) has no SQL to run.
+        return 0, "{}"
+    with connections[rows.db].cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*), coalesce(array_agg(matched.id), '{}')::text"
+            f" FROM ({ids}) AS matched(id)",
+            params,
+        )
+        return cursor.fetchone()
